@@ -1,0 +1,52 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DB_URL ?= sqlite:///var/frontoffice.db
+HOST   ?= 127.0.0.1
+PORT   ?= 3978
+
+.PHONY: run test lint typecheck install migrate chat bench eval clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+var:
+	mkdir -p var
+
+migrate: install var
+	FRONTOFFICE_DB_URL=$${FRONTOFFICE_DB_URL:-$(DB_URL)} $(BIN)/frontoffice migrate
+
+run: migrate
+	FRONTOFFICE_DB_URL=$${FRONTOFFICE_DB_URL:-$(DB_URL)} $(BIN)/frontoffice serve --host $(HOST) --port $(PORT)
+
+chat: migrate
+	FRONTOFFICE_DB_URL=$${FRONTOFFICE_DB_URL:-$(DB_URL)} $(BIN)/frontoffice chat
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+test: migrate lint typecheck
+	$(BIN)/frontoffice knowledge check
+	$(BIN)/python -m pytest -q
+
+eval: install
+	$(BIN)/frontoffice eval tests/data/queries.jsonl
+
+bench: install
+	$(BIN)/python bench/bench_matcher.py
+	$(BIN)/python bench/bench_turn.py
+
+clean:
+	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache

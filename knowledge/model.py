@@ -1,0 +1,170 @@
+"""The schema of the knowledge files (pydantic), one model per kind of file."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+LANGUAGES = ("nl", "en")
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+DURATION = re.compile(r"^(\d+)(m|h|bh|bd)$")
+
+
+class Kwis(StrEnum):
+    """The kind of a report: klacht, wens, informatie, storing."""
+
+    STORING = "storing"
+    WENS = "wens"
+    KLACHT = "klacht"
+    INFORMATIE = "informatie"
+
+
+class FieldKind(StrEnum):
+    """What an intake can collect."""
+
+    LOCATION = "location"
+    WHEN = "when"
+    PERSONS = "persons"
+    VISITORS = "visitors"
+    PLATE = "plate"
+    COST_CENTRE = "cost_centre"
+    DESCRIPTION = "description"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    """A text employees read, in Dutch and English."""
+
+    nl: NonEmpty
+    en: NonEmpty
+
+    def in_language(self, language: str) -> str:
+        return self.en if language == "en" else self.nl
+
+
+class Phrases(Strict):
+    """Words or phrasings per language."""
+
+    nl: list[NonEmpty]
+    en: list[NonEmpty]
+
+    def all(self) -> list[tuple[str, str]]:
+        return [("nl", p) for p in self.nl] + [("en", p) for p in self.en]
+
+
+class Questions(Phrases):
+    nl: Annotated[list[NonEmpty], Field(min_length=1, max_length=3)]
+    en: Annotated[list[NonEmpty], Field(min_length=1, max_length=3)]
+
+
+class FaqEntry(Strict):
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    questions: Questions
+    answer: Text
+
+
+class Product(Strict):
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]*$")]
+    name: Text
+    description: Text
+    synonyms: Phrases | None = None
+    queue: str | None = None
+    kwis: Kwis | None = None
+    priority: str | None = None
+    charge: Text | None = None
+    charter: Text | None = None
+    fields: list[FieldKind] = []
+    faq: Annotated[list[FaqEntry], Field(max_length=10)] = []
+    redirect: Text | None = None
+
+    @model_validator(mode="after")
+    def _redirect_or_delivered(self) -> Product:
+        if self.redirect is not None:
+            for name in ("queue", "kwis", "priority", "charge", "charter"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"a redirect product has no {name}")
+            if self.fields or self.faq:
+                raise ValueError("a redirect product has no fields or faq")
+        else:
+            missing = [n for n in ("queue", "kwis", "priority") if getattr(self, n) is None]
+            if missing:
+                raise ValueError(f"missing {', '.join(missing)} (or give a redirect)")
+            if len(self.faq) < 5:
+                raise ValueError(f"needs at least 5 faq entries, has {len(self.faq)}")
+        return self
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.redirect is not None
+
+
+class BusinessHours(Strict):
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]]
+    open: Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+    close: Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+    @model_validator(mode="after")
+    def _open_before_close(self) -> BusinessHours:
+        if self.open >= self.close:
+            raise ValueError("open must be before close")
+        return self
+
+
+class Organisation(Strict):
+    name: NonEmpty
+    timezone: NonEmpty
+    business_hours: BusinessHours
+    holidays: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    buildings: list[NonEmpty]
+    emergency: Text
+    frontoffice_contact: Text
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class SlaClass(Strict):
+    label: Text
+    response: Annotated[str, StringConstraints(pattern=DURATION.pattern)]
+    resolution: Annotated[str, StringConstraints(pattern=DURATION.pattern)]
+    clock: Literal["24x7", "business"]
+
+
+class Queue(Strict):
+    name: Text
+    lead: Text
+    staff: list[NonEmpty] = []
+
+
+class OutOfScopeTopic(Strict):
+    """Things people ask that the front office does not deliver and no desk of the
+    catalogue covers (a citizen's errand at the town hall, private life, small talk).
+    They compete with the products in the matcher so that such questions get a plain no."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]*$")]
+    description: NonEmpty
+    synonyms: Phrases
+    context: bool = False  # a context cue (at home, my street): vetoes a product match
+
+
+class Language(Strict):
+    """Language knowledge shared by all products: stop words, abbreviations, equivalents."""
+
+    stopwords: Phrases
+    abbreviations: dict[str, str] = {}
+    equivalents: list[list[NonEmpty]] = []
+    question_starts: Phrases

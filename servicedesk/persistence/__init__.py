@@ -1,0 +1,1 @@
+"""SQLAlchemy persistence for the core: SQLite embedded, PostgreSQL in production."""

@@ -1,0 +1,112 @@
+"""Engines, the schema and migrations.
+
+The schema is declared once here (SQLAlchemy Core tables); Alembic migrations in
+``servicedesk/migrations`` create and change it. ``migrate(url)`` brings a database
+to the newest revision and is what ``frontoffice migrate`` and ``serve`` call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from servicedesk.errors import ConfigurationError, StoreError
+
+metadata = sa.MetaData()
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("conversation_id", sa.String(512), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("service_url", sa.String(512), nullable=False),
+    sa.Column("channel_id", sa.String(32), nullable=False),
+    sa.Column("bot_id", sa.String(256), nullable=False),
+    sa.Column("tenant_id", sa.String(64)),
+    sa.Column("user_id", sa.String(256)),
+    sa.Column("team_id", sa.String(512)),
+    sa.Column("teams_channel_id", sa.String(512)),
+    sa.Column("locale", sa.String(16)),
+    sa.Column("installed_at", sa.DateTime(timezone=True)),
+    sa.Column("removed_at", sa.DateTime(timezone=True)),
+    sa.Column("welcomed_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people write and pick the drivers we ship.
+
+    ``postgresql://`` and ``postgres://`` use psycopg 3; SQLite paths get their folder created.
+    """
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise ConfigurationError(f"not a database URL: {url!r}") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigurationError(
+            f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql://"
+        )
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    kwargs: dict[str, Any] = {"future": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = sa.create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=15000")
+            cursor.close()
+
+    return engine
+
+
+def _alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return config
+
+
+def migrate(url: str) -> str:
+    """Upgrade the database at ``url`` to the newest revision; returns that revision."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    config = _alembic_config(url)
+    try:
+        command.upgrade(config, "head")
+    except sa.exc.OperationalError as exc:
+        raise StoreError(f"cannot migrate the database: {exc.orig}") from exc
+    head = ScriptDirectory.from_config(config).get_current_head()
+    return head or ""
+
+
+def check_reachable(engine: Engine) -> None:
+    """Raise ``StoreError`` unless the database answers a trivial query."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(f"database unreachable: {type(exc).__name__}") from exc
