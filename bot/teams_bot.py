@@ -1,0 +1,128 @@
+"""The Teams activity handler: routes each kind of activity to the conversation logic."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import (
+    Activity,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ChannelAccount,
+)
+
+from bot.references import reference_from
+from dialogs.frontdesk import FrontDesk
+from dialogs.replies import Reply
+from servicedesk.conversations import ConversationStore
+
+log = logging.getLogger(__name__)
+
+ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+
+
+def to_activity(reply: Reply) -> Activity:
+    if reply.card is not None:
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(reply.card))
+        if reply.text:
+            activity.text = reply.text
+        return activity
+    return MessageFactory.text(reply.text or "")
+
+
+class FrontOfficeBot(TeamsActivityHandler):
+    def __init__(self, desk: FrontDesk, conversations: ConversationStore) -> None:
+        self._desk = desk
+        self._conversations = conversations
+        self._remembered: set[tuple[str, str, str | None]] = set()
+
+    # -- every turn ----------------------------------------------------------------
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await self._remember(turn_context.activity)
+        await super().on_turn(turn_context)
+
+    async def _remember(self, activity: Activity) -> None:
+        """Keep the reference current (service URLs move) without a write per message."""
+        reference = reference_from(activity)
+        if reference is None:
+            return
+        key = (reference.conversation_id, reference.service_url, reference.locale)
+        if key in self._remembered:
+            return
+        await self._conversations.remember(reference)
+        if len(self._remembered) > 100_000:
+            self._remembered.clear()
+        self._remembered.add(key)
+
+    def _language(self, turn_context: TurnContext, text: str = "") -> str:
+        return self._desk.language_for(text, turn_context.activity.locale)
+
+    # -- messages ------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        text = TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
+        text = (text or "").strip()
+        language = self._language(turn_context, text)
+        replies = self._desk.respond(text, language)
+        await turn_context.send_activities([to_activity(reply) for reply in replies])
+
+    # -- Universal Actions (Action.Execute) -------------------------------------------
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        action = invoke_value.action
+        verb = getattr(action, "verb", None) or ""
+        data: Any = getattr(action, "data", None)
+        language = self._language(turn_context)
+        update = self._desk.card_action(verb, data if isinstance(data, dict) else {}, language)
+        log.info("card action", extra={"verb": verb if verb in self._desk.verbs else "(unknown)",
+                                       "status": update.status})
+        return AdaptiveCardInvokeResponse(
+            status_code=200,
+            type=ADAPTIVE_CARD_CONTENT_TYPE,
+            value=update.card,
+        )
+
+    # -- installation and membership ---------------------------------------------------
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        if _contains(activity.members_added, bot_id):
+            await self._installed(turn_context)
+        elif _contains(activity.members_removed, bot_id):
+            await self._removed(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._installed(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self._removed(turn_context)
+
+    async def _installed(self, turn_context: TurnContext) -> None:
+        reference = reference_from(turn_context.activity)
+        if reference is None:
+            return
+        await self._conversations.record_installation(reference)
+        if await self._conversations.claim_welcome(reference.conversation_id):
+            language = self._language(turn_context)
+            replies = self._desk.welcome(language)
+            await turn_context.send_activities([to_activity(reply) for reply in replies])
+            log.info("welcomed", extra={"kind": reference.kind.value})
+
+    async def _removed(self, turn_context: TurnContext) -> None:
+        conversation = turn_context.activity.conversation
+        if conversation is not None and conversation.id:
+            await self._conversations.record_removal(conversation.id)
+            self._remembered = {k for k in self._remembered if k[0] != conversation.id}
+            log.info("bot removed from conversation")
+
+
+def _contains(members: list[ChannelAccount] | None, bot_id: str | None) -> bool:
+    return bool(bot_id) and any(member.id == bot_id for member in members or ())

@@ -1,0 +1,150 @@
+"""Configuration: environment variables read once into one typed object.
+
+Every variable is documented in the README's configuration table; a test keeps
+that table and ``ENVIRONMENT`` in step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from knowledge.loader import DEFAULT_DIR
+from servicedesk.errors import ConfigurationError
+
+# name -> (default shown in the README, meaning)
+ENVIRONMENT: dict[str, tuple[str, str]] = {
+    "FRONTOFFICE_HOST": ("127.0.0.1", "Address `serve` listens on."),
+    "FRONTOFFICE_PORT": ("3978", "Port `serve` listens on."),
+    "FRONTOFFICE_DB_URL": (
+        "sqlite:///var/frontoffice.db",
+        "Database: `sqlite:///path` (embedded) or `postgresql://user@host/db`.",
+    ),
+    "FRONTOFFICE_KNOWLEDGE_DIR": (
+        "(the shipped `knowledge/default`)",
+        "Folder with the knowledge files (catalogue, FAQ, queues, SLA).",
+    ),
+    "FRONTOFFICE_KNOWLEDGE_RELOAD_SECONDS": (
+        "2",
+        "How often the knowledge folder is checked for edits (0 turns hot reload off).",
+    ),
+    "FRONTOFFICE_ALLOWED_TENANTS": (
+        "(empty: any)",
+        "Comma-separated Entra tenant ids whose activities are accepted; others get 403.",
+    ),
+    "FRONTOFFICE_MAX_BODY_BYTES": ("262144", "Largest request body accepted (413 above)."),
+    "FRONTOFFICE_DEFAULT_LANGUAGE": ("nl", "Language when neither the text nor Teams tells (nl/en)."),
+    "FRONTOFFICE_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR."),
+    "FRONTOFFICE_LOG_FORMAT": ("json", "`json` (one object per line) or `text`."),
+    "FRONTOFFICE_MIGRATE_ON_START": ("true", "`serve` upgrades the database schema before it listens."),
+    "MicrosoftAppType": ("MultiTenant", "Bot identity type: MultiTenant, SingleTenant or UserAssignedMSI."),
+    "MicrosoftAppId": ("(empty: local mode)", "Azure Bot app id. Empty: no authentication (Playground, Emulator)."),
+    "MicrosoftAppPassword": ("(empty)", "Client secret of the app registration."),
+    "MicrosoftAppTenantId": ("(empty)", "Tenant of the app registration (SingleTenant)."),
+    "FRONTOFFICE_OPENID_METADATA_URL": (
+        "(Bot Framework's)",
+        "Override the OpenID metadata URL used to validate channel tokens (tests, sovereign clouds).",
+    ),
+}
+
+
+def _bool(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be true or false, not {value!r}")
+
+
+def _int(value: str, name: str, minimum: int = 0) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from exc
+    if number < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}")
+    return number
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 3978
+    db_url: str = "sqlite:///var/frontoffice.db"
+    knowledge_dir: Path = DEFAULT_DIR
+    knowledge_reload_seconds: float = 2.0
+    allowed_tenants: frozenset[str] = field(default_factory=frozenset)
+    max_body_bytes: int = 256 * 1024
+    default_language: str = "nl"
+    log_level: str = "INFO"
+    log_format: str = "json"
+    migrate_on_start: bool = True
+    app_type: str = "MultiTenant"
+    app_id: str = ""
+    app_password: str = ""
+    app_tenant_id: str = ""
+    openid_metadata_url: str = ""
+
+    @property
+    def production(self) -> bool:
+        """Production mode validates every incoming token; local mode (no app id) does not."""
+        return bool(self.app_id)
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value if value not in (None, "") else None
+
+        kwargs: dict[str, object] = {}
+        if (v := get("FRONTOFFICE_HOST")) is not None:
+            kwargs["host"] = v
+        if (v := get("FRONTOFFICE_PORT")) is not None:
+            kwargs["port"] = _int(v, "FRONTOFFICE_PORT", 1)
+        if (v := get("FRONTOFFICE_DB_URL")) is not None:
+            kwargs["db_url"] = v
+        if (v := get("FRONTOFFICE_KNOWLEDGE_DIR")) is not None:
+            kwargs["knowledge_dir"] = Path(v)
+        if (v := get("FRONTOFFICE_KNOWLEDGE_RELOAD_SECONDS")) is not None:
+            try:
+                kwargs["knowledge_reload_seconds"] = float(v)
+            except ValueError as exc:
+                raise ConfigurationError(
+                    f"FRONTOFFICE_KNOWLEDGE_RELOAD_SECONDS must be a number, not {v!r}"
+                ) from exc
+        if (v := get("FRONTOFFICE_ALLOWED_TENANTS")) is not None:
+            kwargs["allowed_tenants"] = frozenset(t.strip() for t in v.split(",") if t.strip())
+        if (v := get("FRONTOFFICE_MAX_BODY_BYTES")) is not None:
+            kwargs["max_body_bytes"] = _int(v, "FRONTOFFICE_MAX_BODY_BYTES", 1024)
+        if (v := get("FRONTOFFICE_DEFAULT_LANGUAGE")) is not None:
+            if v not in ("nl", "en"):
+                raise ConfigurationError("FRONTOFFICE_DEFAULT_LANGUAGE must be nl or en")
+            kwargs["default_language"] = v
+        if (v := get("FRONTOFFICE_LOG_LEVEL")) is not None:
+            if v.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+                raise ConfigurationError("FRONTOFFICE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+            kwargs["log_level"] = v.upper()
+        if (v := get("FRONTOFFICE_LOG_FORMAT")) is not None:
+            if v not in ("json", "text"):
+                raise ConfigurationError("FRONTOFFICE_LOG_FORMAT must be json or text")
+            kwargs["log_format"] = v
+        if (v := get("FRONTOFFICE_MIGRATE_ON_START")) is not None:
+            kwargs["migrate_on_start"] = _bool(v, "FRONTOFFICE_MIGRATE_ON_START")
+        for name, attribute in (
+            ("MicrosoftAppType", "app_type"),
+            ("MicrosoftAppId", "app_id"),
+            ("MicrosoftAppPassword", "app_password"),
+            ("MicrosoftAppTenantId", "app_tenant_id"),
+            ("FRONTOFFICE_OPENID_METADATA_URL", "openid_metadata_url"),
+        ):
+            if (v := get(name)) is not None:
+                kwargs[attribute] = v
+        return cls(**kwargs)  # type: ignore[arg-type]
