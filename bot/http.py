@@ -14,6 +14,7 @@ import json
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -101,29 +102,34 @@ async def messages(request: web.Request) -> web.Response:
     app = request.app
     settings = app[SETTINGS]
     token = correlation_id.set(request.headers.get("x-correlation-id", uuid.uuid4().hex[:16]))
-    activity_type = "-"
-    conversation = "-"
-    status = 500
+    trace = _Trace()
     try:
-        response = await _handle(request, settings)
-        status = response.status
-        activity_type = request.get("activity_type", "-")
-        conversation = request.get("conversation_id", "-")
+        response = await _handle(request, settings, trace)
+        trace.status = response.status
         return response
     finally:
         log.info(
             "activity",
             extra={
-                "activity_type": activity_type,
-                "conversation_id": conversation,
-                "status": status,
+                "activity_type": trace.activity_type,
+                "conversation_id": trace.conversation_id,
+                "status": trace.status,
                 "latency_ms": round((time.perf_counter() - started) * 1000, 2),
             },
         )
         correlation_id.reset(token)
 
 
-async def _handle(request: web.Request, settings: Any) -> web.Response:
+@dataclass
+class _Trace:
+    """What the per-activity log line reports (ids and status, never text)."""
+
+    activity_type: str = "-"
+    conversation_id: str = "-"
+    status: int = 500
+
+
+async def _handle(request: web.Request, settings: Any, trace: _Trace) -> web.Response:
     if request.content_length is not None and request.content_length > settings.max_body_bytes:
         return _error(413, "too_large", f"the body is larger than {settings.max_body_bytes} bytes")
     if "json" not in (request.content_type or ""):
@@ -143,8 +149,8 @@ async def _handle(request: web.Request, settings: Any) -> web.Response:
         activity: Activity = Activity().deserialize(body)
     except (DeserializationError, TypeError, ValueError, AttributeError) as exc:
         return _error(400, "invalid_activity", f"cannot read the activity: {type(exc).__name__}")
-    request["activity_type"] = activity.type
-    request["conversation_id"] = activity.conversation.id if activity.conversation else "-"
+    trace.activity_type = str(activity.type)
+    trace.conversation_id = activity.conversation.id if activity.conversation else "-"
     if activity.id:
         correlation_id.set(activity.id[:64])
 
@@ -152,10 +158,13 @@ async def _handle(request: web.Request, settings: Any) -> web.Response:
     auth_header = request.headers.get("Authorization", "")
     try:
         auth = await adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
+    except (PermissionError, jwt.PyJWTError) as exc:  # PermissionError first: it is an OSError
+        log.warning("unauthorised request", extra={"reason": type(exc).__name__})
+        return _error(401, "unauthorized", "missing or invalid Bot Framework token")
     except (requests.RequestException, OSError, asyncio.TimeoutError) as exc:
         log.warning("cannot verify the token now", extra={"reason": type(exc).__name__})
         return _error(503, "auth_unavailable", "the token cannot be verified right now; retry later")
-    except (PermissionError, jwt.PyJWTError, Exception) as exc:  # noqa: BLE001 - any failure is a 401
+    except Exception as exc:  # noqa: BLE001 - the SDK raises bare Exceptions for bad tokens
         log.warning("unauthorised request", extra={"reason": type(exc).__name__})
         return _error(401, "unauthorized", "missing or invalid Bot Framework token")
 

@@ -76,9 +76,11 @@ class FrontOfficeBot(TeamsActivityHandler):
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
     ) -> AdaptiveCardInvokeResponse:
-        action = invoke_value.action
-        verb = getattr(action, "verb", None) or ""
-        data: Any = getattr(action, "data", None)
+        action: Any = invoke_value.action
+        if not isinstance(action, dict):  # the SDK leaves it a dict; be ready for a model
+            action = {"verb": getattr(action, "verb", None), "data": getattr(action, "data", None)}
+        verb = action.get("verb") if isinstance(action.get("verb"), str) else ""
+        data: Any = action.get("data")
         language = self._language(turn_context)
         update = self._desk.card_action(verb, data if isinstance(data, dict) else {}, language)
         log.info("card action", extra={"verb": verb if verb in self._desk.verbs else "(unknown)",

@@ -34,6 +34,8 @@ OUT_OF_SCOPE = "out_of_scope.yaml"
 PRODUCTS = "products"
 
 M = TypeVar("M")
+# libyaml's loader when PyYAML was built with it: the same marks, several times faster.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,12 @@ def _read_yaml(path: Path, problems: _Problems) -> tuple[Any, dict[tuple[Any, ..
         problems.add(path, 1, "file", f"cannot read: {exc}")
         return None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1

@@ -29,15 +29,14 @@ from knowledge.model import Product
 from knowledge.text import Analyzer, fold
 
 # Field weights: how strongly a word in this part of the knowledge points at its target.
-NAME_WEIGHT = float(__import__('os').environ.get('NW','3.0'))
+NAME_WEIGHT = 3.0
 SYNONYM_WEIGHT = 2.5
-DESCRIPTION_WEIGHT = float(__import__('os').environ.get('DW','1.5'))
-QUESTION_WEIGHT = float(__import__('os').environ.get('QW','0.5'))
+DESCRIPTION_WEIGHT = 1.5
+QUESTION_WEIGHT = 0.5
 ANSWER_WEIGHT = 0.3
-PHRASE_BONUS = float(__import__('os').environ.get('PB','1.5'))
-FAQ_LAMBDA = float(__import__('os').environ.get('FL','0'))
-SATURATION_MAX = float(__import__('os').environ.get('SM','5.0'))
-SATURATION_K = float(__import__('os').environ.get('SK','2.5'))  # an adjacent pair that matches counts on top of its words
+PHRASE_BONUS = 1.5
+SATURATION_MAX = 5.0  # the most one word can weigh for one product
+SATURATION_K = 2.5  # summed field weight at which a word reaches half of that  # an adjacent pair that matches counts on top of its words
 FUZZY_MIN_SIMILARITY = 0.8
 FUZZY_MIN_LENGTH = 5
 COMPOUND_MIN_PART = 3
@@ -64,6 +63,7 @@ class Thresholds:
     """Calibrated on tests/data/queries.jsonl; see docs/MATCHER.md."""
 
     none_below: float = 9.0  # top product score under this: nothing fits
+    unknown_share: float = 0.5  # most words unknown to the knowledge and a weak top: nothing fits
     out_of_scope_ratio: float = 0.8  # an out-of-scope topic this close to the top: not ours
     choose_ratio: float = 0.8  # runner-up at least this share of the top: offer a choice
     choose_max_confidence: float = 14.0  # ... unless the top is already this strong
@@ -124,26 +124,20 @@ class _Index:
 
     def add(self, key: str, target: int, weight: float) -> None:
         bucket = self._building[key]
-        if __import__('os').environ.get('MODE') == 'max':
-            bucket[target] = max(bucket.get(target, 0.0), weight)
-        else:
-            bucket[target] = bucket.get(target, 0.0) + weight
+        bucket[target] = bucket.get(target, 0.0) + weight
 
     def freeze(self) -> None:
         """Saturate: a word used all over a product's texts is central to it, but only so much."""
-        sizes: dict[int, int] = defaultdict(int)
-        for bucket in self._building.values():
-            for target in bucket:
-                sizes[target] += 1
-        average = sum(sizes.values()) / max(len(sizes), 1)
-        beta = float(__import__('os').environ.get('BETA', '0'))
-        self.length_factor = {t: (average / n) ** beta for t, n in sizes.items()}
         for key, bucket in self._building.items():
-            self.postings[key] = [
-                (target, total if __import__('os').environ.get('MODE') == 'max' else SATURATION_MAX * total / (total + SATURATION_K))
+            postings = [
+                (target, SATURATION_MAX * total / (total + SATURATION_K))
                 for target, total in bucket.items()
             ]
-            self.idf[key] = math.log(1.0 + self.size / len(bucket))
+            self.postings[key] = postings
+            # A product that only mentions a word in passing (one FAQ question) makes it
+            # less telling than one that is about it: document frequency weighted so.
+            frequency = sum(weight for _, weight in postings) / SATURATION_MAX
+            self.idf[key] = math.log(1.0 + self.size / frequency)
         self._building = defaultdict(dict)
 
 
@@ -297,12 +291,14 @@ class Matcher:
 
     def _analyse(
         self, text: str
-    ) -> tuple[list[str], list[_QueryTerm], list[tuple[str, ...]]]:
+    ) -> tuple[list[str], list[_QueryTerm], list[tuple[str, ...]], float]:
         tokens = self.analyzer.tokens(text)
         terms: list[_QueryTerm] = []
         phrases: list[tuple[str, ...]] = []
         previous: tuple[str, ...] | None = None
+        previous_token = ""
         seen: set[str] = set()
+        unknown = 0
         for token in tokens:
             content = self.analyzer.is_content(token)
             keys = self.analyzer.keys(token)
@@ -311,10 +307,18 @@ class Matcher:
                 found = self._lookup(token)
                 if found:
                     terms.append(_QueryTerm(found))
+                elif not any(ch.isdigit() for ch in token):
+                    unknown += 1
             if previous is not None and content:
                 phrases.append(tuple(f"{left} {right}" for left in previous for right in keys))
+                # "vergader ruimte", "zit sta" written apart: try the compound as one word
+                joined = [k for k in self.analyzer.keys(previous_token + token)
+                          if k in self._index.postings]
+                if joined:
+                    terms.append(_QueryTerm(tuple((k, 1.0) for k in joined)))
             previous = keys if content else None
-        return tokens, terms, phrases
+            previous_token = token
+        return tokens, terms, phrases, (unknown / len(seen) if seen else 1.0)
 
     @staticmethod
     def _score(
@@ -350,23 +354,15 @@ class Matcher:
                         best[target] = idf * weight
             for target, value in best.items():
                 scores[target] += value
-        return {t: v * index.length_factor.get(t, 1.0) for t, v in scores.items()}
+        return scores
 
     def match(self, text: str) -> Match:
         text = text[:2000]
-        tokens, terms, phrases = self._analyse(text)
+        tokens, terms, phrases, unknown = self._analyse(text)
         is_question = self.analyzer.is_question(tokens, text)
-        scores = dict(self._score(self._index, terms, phrases))
+        scores = self._score(self._index, terms, phrases)
         faq_scores = self._score(self._faq_index, terms, phrases)
 
-        if FAQ_LAMBDA:
-            best_faq: dict[str, float] = {}
-            for f, sc in faq_scores.items():
-                pid = self._faqs[f][0]
-                best_faq[pid] = max(best_faq.get(pid, 0.0), sc)
-            for t, target in enumerate(self._targets):
-                if target.id in best_faq:
-                    scores[t] = scores.get(t, 0.0) + FAQ_LAMBDA * best_faq[target.id]
         ranked = sorted(scores.items(), key=lambda item: -item[1])
         products = [
             Candidate(self._targets[t].id, round(s, 3))
@@ -381,21 +377,23 @@ class Matcher:
             ),
             key=lambda c: -c.score,
         )[:5]
-        decision, topic = self._decide(tokens, products, topics, faq, is_question)
+        decision, topic = self._decide(products, topics, faq, is_question, unknown)
         return Match(decision, tuple(products[:5]), tuple(faq), is_question, topic)
 
     def _decide(
         self,
-        tokens: list[str],
         products: list[Candidate],
         topics: list[tuple[str, tuple[str, ...]]],
         faq: list[Candidate],
         is_question: bool,
+        unknown: float,
     ) -> tuple[Decision, str | None]:
         t = self.thresholds
         top = products[0] if products else None
         if top is None or top.score < t.none_below:
             return Decision.NONE, (topics[0][0] if topics else None)
+        if unknown > t.unknown_share and top.score < t.none_below * 2:
+            return Decision.NONE, None  # mostly words the knowledge never uses: not ours
         for topic, cue in topics:
             if not self._covers(top.product_id, cue):
                 return Decision.NONE, topic

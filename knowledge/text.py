@@ -9,28 +9,44 @@ equivalence group. Results are cached: an employee's words repeat a lot.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 import snowballstemmer
 
 from knowledge.model import Language
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# Snowball stemmers keep state while they work: one lock, and a cache shared by every
+# version of the knowledge (stems do not change when an admin edits a file).
+_STEMMERS = (snowballstemmer.stemmer("dutch"), snowballstemmer.stemmer("english"))
+_STEM_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=500_000)
+def stems(token: str) -> tuple[str, ...]:
+    """The Dutch and English stems of a folded token (one when they agree)."""
+    with _STEM_LOCK:
+        nl = _STEMMERS[0].stemWord(token)
+        en = _STEMMERS[1].stemWord(token)
+    return (nl,) if nl == en else (nl, en)
 _APOSTROPHE = re.compile(r"[’'`´]")
 
 
 def fold(text: str) -> str:
     """Lower case, accents removed, punctuation to spaces: 'Hygiënemiddelen!' -> 'hygienemiddelen'."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _APOSTROPHE.sub("", text)
     return _NON_WORD.sub(" ", text).strip()
 
 
 class Analyzer:
     def __init__(self, language: Language, extra_stopwords: Iterable[str] = ()) -> None:
-        self._stemmers = (snowballstemmer.stemmer("dutch"), snowballstemmer.stemmer("english"))
         self._cache: dict[str, tuple[str, ...]] = {}
         self.stopwords: frozenset[str] = frozenset(
             token
@@ -57,10 +73,9 @@ class Analyzer:
             out.extend(self._abbreviations.get(token, (token,)))
         return out
 
-    def _raw_keys(self, token: str) -> tuple[str, ...]:
-        nl = self._stemmers[0].stemWord(token)
-        en = self._stemmers[1].stemWord(token)
-        return (nl,) if nl == en else (nl, en)
+    @staticmethod
+    def _raw_keys(token: str) -> tuple[str, ...]:
+        return stems(token)
 
     def keys(self, token: str) -> tuple[str, ...]:
         """Index keys of a folded token (cached)."""

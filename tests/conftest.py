@@ -1,0 +1,130 @@
+"""Shared fixtures: settings on a throw-away database, the app, a fake Bot Connector."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from frontoffice.settings import Settings
+from knowledge.loader import DEFAULT_DIR
+from knowledge.reload import Snapshot, build_snapshot
+
+DATA = Path(__file__).resolve().parent / "data"
+PG_URL = os.environ.get("FRONTOFFICE_TEST_PG_URL", "")
+
+
+@pytest.fixture(scope="session")
+def snapshot() -> Snapshot:
+    return build_snapshot(DEFAULT_DIR)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'frontoffice.db'}"
+
+
+def _fresh_pg_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+                             isolation_level="AUTOCOMMIT")
+    name = f"fo_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+            ), {"n": name})
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each store test runs on SQLite, and on PostgreSQL when FRONTOFFICE_TEST_PG_URL is set."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("FRONTOFFICE_TEST_PG_URL is not set")
+    yield from _fresh_pg_database()
+
+
+@pytest.fixture
+def settings(sqlite_url: str) -> Settings:
+    return Settings(db_url=sqlite_url, knowledge_reload_seconds=0, log_format="text")
+
+
+class FakeConnector:
+    """A Bot Connector that records what the bot posts (the real REST paths)."""
+
+    def __init__(self) -> None:
+        self.activities: list[dict[str, Any]] = []
+        self.app = web.Application()
+        self.app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
+        self.app.router.add_post(
+            "/v3/conversations/{conversation}/activities/{reply_to}", self._post
+        )
+        self.app.router.add_put(
+            "/v3/conversations/{conversation}/activities/{activity}", self._post
+        )
+
+    async def _post(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        body["_conversation"] = request.match_info["conversation"]
+        self.activities.append(body)
+        return web.json_response({"id": f"sent-{len(self.activities)}"})
+
+    def texts(self) -> list[str]:
+        return [a.get("text") or "" for a in self.activities if a.get("type") == "message"]
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[tuple[FakeConnector, str]]:
+    fake = FakeConnector()
+    server = TestServer(fake.app)
+    await server.start_server()
+    yield fake, str(server.make_url("")).rstrip("/")
+    await server.close()
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[TestClient]:
+    server = TestServer(create_app(settings))
+    test_client = TestClient(server)
+    await test_client.start_server()
+    yield test_client
+    await test_client.close()
+
+
+def teams_message(text: str, service_url: str = "http://127.0.0.1:9/", **overrides: Any) -> dict[str, Any]:
+    """A Teams personal-chat message activity, as Teams sends it."""
+    activity: dict[str, Any] = {
+        "type": "message",
+        "id": uuid.uuid4().hex,
+        "timestamp": "2026-11-23T09:00:00.000Z",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": "29:user-1", "name": "Ada Employee", "aadObjectId": "aad-user-1"},
+        "conversation": {"id": "a:personal-1", "conversationType": "personal",
+                         "tenantId": "tenant-1"},
+        "recipient": {"id": "28:bot-1", "name": "Frontoffice"},
+        "text": text,
+        "textFormat": "plain",
+        "locale": "nl-NL",
+        "channelData": {"tenant": {"id": "tenant-1"}},
+    }
+    activity.update(overrides)
+    return activity

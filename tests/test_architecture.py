@@ -1,0 +1,51 @@
+"""Dependencies point inward: the core and the knowledge never import the SDK or the edges."""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN = ("botbuilder", "botframework", "aiohttp", "bot", "dialogs", "backoffice_adapter",
+             "frontoffice")
+
+
+def _modules(package: str) -> list[str]:
+    names = [package]
+    for info in pkgutil.walk_packages([str(ROOT / package)], prefix=f"{package}."):
+        if ".migrations" not in info.name:
+            names.append(info.name)
+    return names
+
+
+@pytest.mark.parametrize("package", ["servicedesk", "knowledge"])
+def test_core_packages_do_not_import_the_sdk_or_the_edges(package: str) -> None:
+    modules = _modules(package)
+    probe = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            cwd=ROOT, check=True)
+    loaded = json.loads(result.stdout)
+    leaked = sorted({m for m in loaded for f in FORBIDDEN if m == f or m.startswith(f + ".")})
+    assert leaked == [], f"{package} pulls in {leaked}"
+
+
+def test_dialogs_do_not_import_the_sdk() -> None:
+    modules = _modules("dialogs")
+    probe = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            cwd=ROOT, check=True)
+    loaded = json.loads(result.stdout)
+    assert not [m for m in loaded if m.startswith(("botbuilder", "botframework", "aiohttp"))]
