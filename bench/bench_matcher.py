@@ -51,35 +51,61 @@ MATCHER_ENV = ("NW", "DW", "QW", "PB", "FL", "SM", "SK", "MODE", "BETA")
 # Employee messages written for this benchmark (not the evaluation set).
 MESSAGES: tuple[str, ...] = (
     "De lift op de derde verdieping is weer kapot",
-    "lift zit vast tussen 2 en 3, er zitten mensen in!", "Het is veel te koud in kamer 4.12",
-    "de verwarming doet het niet in de vergaderzaal", "airco maakt een raar geluid en lekt water",
-    "Er lekt water uit het plafond bij de pantry", "wc verstopt op de 1e verdieping heren",
-    "De koffieautomaat geeft alleen heet water", "koffie machine kapot op 5",
+    "lift zit vast tussen 2 en 3, er zitten mensen in!",
+    "Het is veel te koud in kamer 4.12",
+    "de verwarming doet het niet in de vergaderzaal",
+    "airco maakt een raar geluid en lekt water",
+    "Er lekt water uit het plafond bij de pantry",
+    "wc verstopt op de 1e verdieping heren",
+    "De koffieautomaat geeft alleen heet water",
+    "koffie machine kapot op 5",
     "Kan ik een lunch bestellen voor 12 personen morgen?",
     "Ik wil een borrel organiseren voor mijn afdeling vrijdag",
     "Ik krijg volgende week drie bezoekers, hoe meld ik die aan?",
-    "Hoe reserveer ik een parkeerplek voor een gast?", "mijn toegangspas werkt niet meer",
-    "pasje kwijt, wat nu?", "Er is een laptop gestolen uit kamer 2.08",
-    "Er loopt iemand zonder pas rond op de 6e", "Het alarm gaat af in het trappenhuis",
+    "Hoe reserveer ik een parkeerplek voor een gast?",
+    "mijn toegangspas werkt niet meer",
+    "pasje kwijt, wat nu?",
+    "Er is een laptop gestolen uit kamer 2.08",
+    "Er loopt iemand zonder pas rond op de 6e",
+    "Het alarm gaat af in het trappenhuis",
     "Ik wil een nieuw bureau en een ergonomische stoel",
     "Mijn bureaustoel is stuk, kan die gemaakt worden?",
     "Kunnen jullie de vuilnisbakken op de 4e legen? Ze puilen uit",
-    "Het toilet is smerig, kan de schoonmaak langskomen?", "Lamp kapot boven mijn bureau",
-    "Het licht in de gang flikkert", "De deur van de fietsenstalling gaat niet open",
-    "Ik heb een klacht over het eten in het restaurant", "Waar kan ik mijn post ophalen?",
+    "Het toilet is smerig, kan de schoonmaak langskomen?",
+    "Lamp kapot boven mijn bureau",
+    "Het licht in de gang flikkert",
+    "De deur van de fietsenstalling gaat niet open",
+    "Ik heb een klacht over het eten in het restaurant",
+    "Waar kan ik mijn post ophalen?",
     "Ik moet een pakket versturen naar een leverancier",
     "Ik verhuis naar een andere afdeling, wie verhuist mijn spullen?",
-    "Mijn wachtwoord is verlopen", "Outlook start niet op", "Hoe vraag ik verlof aan?",
-    "Vertel eens een grap", "Wat voor weer wordt het morgen?", "Ik wil mijn paspoort verlengen",
-    "bij mij thuis is de verwarming kapot", "hoi", "dank je wel!",
-    "The elevator is stuck on the ground floor", "It's way too hot in the meeting room",
-    "Can I book catering for a meeting on Thursday?", "How do I register a visitor?",
-    "my badge doesnt work anymore", "Someone stole my bike from the bike shed",
-    "The toilet on floor 3 is blocked", "Where can I park my car?", "Can you tell me a joke?",
-    "whats the weather like tomorrow", "verwarmnig kapot op de tweede", "de lif is stuk",
-    "koffieautomat doet raar", "vergaderuimte reserveren voor dinsdag",
-    "schoonmaak vergeten mijn kamer", "I want to complain about the cleaning",
-    "is er een BHV'er aanwezig op de 3e verdieping?", "EHBO doos is leeg",
+    "Mijn wachtwoord is verlopen",
+    "Outlook start niet op",
+    "Hoe vraag ik verlof aan?",
+    "Vertel eens een grap",
+    "Wat voor weer wordt het morgen?",
+    "Ik wil mijn paspoort verlengen",
+    "bij mij thuis is de verwarming kapot",
+    "hoi",
+    "dank je wel!",
+    "The elevator is stuck on the ground floor",
+    "It's way too hot in the meeting room",
+    "Can I book catering for a meeting on Thursday?",
+    "How do I register a visitor?",
+    "my badge doesnt work anymore",
+    "Someone stole my bike from the bike shed",
+    "The toilet on floor 3 is blocked",
+    "Where can I park my car?",
+    "Can you tell me a joke?",
+    "whats the weather like tomorrow",
+    "verwarmnig kapot op de tweede",
+    "de lif is stuk",
+    "koffieautomat doet raar",
+    "vergaderuimte reserveren voor dinsdag",
+    "schoonmaak vergeten mijn kamer",
+    "I want to complain about the cleaning",
+    "is er een BHV'er aanwezig op de 3e verdieping?",
+    "EHBO doos is leeg",
 )
 
 
@@ -130,19 +156,24 @@ def clone_product(p: Product, k: int, rng: random.Random, pool: list[str]) -> Pr
     faq: list[FaqEntry] = []
     for entry in p.faq:
         extra = pseudo_word(rng)
-        questions = entry.questions.model_copy(update={
-            "nl": [f"{entry.questions.nl[0]} {extra}", *entry.questions.nl[1:]],
-            "en": [f"{entry.questions.en[0]} {extra}", *entry.questions.en[1:]],
-        })
+        questions = entry.questions.model_copy(
+            update={
+                "nl": [f"{entry.questions.nl[0]} {extra}", *entry.questions.nl[1:]],
+                "en": [f"{entry.questions.en[0]} {extra}", *entry.questions.en[1:]],
+            }
+        )
         faq.append(entry.model_copy(update={"questions": questions}))
-    return p.model_copy(update={
-        "id": f"{p.id}~{k}",
-        "name": Text.model_construct(nl=f"{p.name.nl} {w[0]}", en=f"{p.name.en} {w[0]}"),
-        "description": Text.model_construct(
-            nl=f"{p.description.nl} {w[3]}", en=f"{p.description.en} {w[3]}"),
-        "synonyms": synonyms,
-        "faq": faq,
-    })
+    return p.model_copy(
+        update={
+            "id": f"{p.id}~{k}",
+            "name": Text.model_construct(nl=f"{p.name.nl} {w[0]}", en=f"{p.name.en} {w[0]}"),
+            "description": Text.model_construct(
+                nl=f"{p.description.nl} {w[3]}", en=f"{p.description.en} {w[3]}"
+            ),
+            "synonyms": synonyms,
+            "faq": faq,
+        }
+    )
 
 
 def scaled(base: Knowledge, factor: int) -> Knowledge:
@@ -197,14 +228,25 @@ def bench_size(base: Knowledge, factor: int, queries: list[str]) -> dict[str, An
     phrases = phrases_of(knowledge)
     naive_build = time.perf_counter() - t0
     ours = latencies(matcher.match, queries)
-    naive = latencies(lambda q: process.extractOne(
-        q, phrases, scorer=fuzz.WRatio, processor=utils.default_process), queries)
+    naive = latencies(
+        lambda q: process.extractOne(
+            q, phrases, scorer=fuzz.WRatio, processor=utils.default_process
+        ),
+        queries,
+    )
     r: dict[str, Any] = {
-         "size": f"x{factor}", "factor": factor, "products": len(knowledge.products),
-         "phrases": len(phrases), "build_s": min(builds), "build_runs_s": builds,
-         "naive_build_s": naive_build, "p50_ms": percentile(ours, 0.5),
-         "p99_ms": percentile(ours, 0.99), "naive_p50_ms": percentile(naive, 0.5),
-         "naive_p99_ms": percentile(naive, 0.99)}
+        "size": f"x{factor}",
+        "factor": factor,
+        "products": len(knowledge.products),
+        "phrases": len(phrases),
+        "build_s": min(builds),
+        "build_runs_s": builds,
+        "naive_build_s": naive_build,
+        "p50_ms": percentile(ours, 0.5),
+        "p99_ms": percentile(ours, 0.99),
+        "naive_p50_ms": percentile(naive, 0.5),
+        "naive_p99_ms": percentile(naive, 0.99),
+    }
     r["speedup_p50"] = r["naive_p50_ms"] / r["p50_ms"]
     r["speedup_p99"] = r["naive_p99_ms"] / r["p99_ms"]
     return r
@@ -212,11 +254,22 @@ def bench_size(base: Knowledge, factor: int, queries: list[str]) -> dict[str, An
 
 def check_targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by = {r["factor"]: r for r in rows}
-    checks = [("p99 at x1", 1, "p99_ms", TARGETS["p99_x1_ms"], "ms"),
-              ("p99 at x100", 100, "p99_ms", TARGETS["p99_x100_ms"], "ms"),
-              ("build at x100", 100, "build_s", TARGETS["build_x100_s"], "s")]
-    return [{"target": name, "limit": limit, "unit": unit, "value": by[f][key],
-             "pass": by[f][key] <= limit} for name, f, key, limit, unit in checks if f in by]
+    checks = [
+        ("p99 at x1", 1, "p99_ms", TARGETS["p99_x1_ms"], "ms"),
+        ("p99 at x100", 100, "p99_ms", TARGETS["p99_x100_ms"], "ms"),
+        ("build at x100", 100, "build_s", TARGETS["build_x100_s"], "s"),
+    ]
+    return [
+        {
+            "target": name,
+            "limit": limit,
+            "unit": unit,
+            "value": by[f][key],
+            "pass": by[f][key] <= limit,
+        }
+        for name, f, key, limit, unit in checks
+        if f in by
+    ]
 
 
 def profile_build(base: Knowledge, factor: int) -> str:
@@ -247,26 +300,49 @@ def main() -> None:
             print(f"  x{f} done: build {rows[-1]['build_s']:.2f} s", file=sys.stderr)
     targets = check_targets(rows)
     if args.json:
-        print(json.dumps({"cpu": pinned, "python": sys.version.split()[0], "matcher_env": env,
-                          "queries": len(queries), "distinct_messages": len(MESSAGES),
-                          "sizes": rows, "targets": targets}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "cpu": pinned,
+                    "python": sys.version.split()[0],
+                    "matcher_env": env,
+                    "queries": len(queries),
+                    "distinct_messages": len(MESSAGES),
+                    "sizes": rows,
+                    "targets": targets,
+                },
+                indent=2,
+            )
+        )
     else:
-        print(f"Matcher benchmark: {len(queries)} queries ({len(MESSAGES)} distinct messages), "
-              f"{pinned}, Python {sys.version.split()[0]}, "
-              f"matcher env overrides: {env or 'none'}\n")
-        print("| size | products | phrases | build s (ours) | p50 ms | p99 ms "
-              "| naive p50 ms | naive p99 ms | speed-up p99 |")
+        print(
+            f"Matcher benchmark: {len(queries)} queries ({len(MESSAGES)} distinct messages), "
+            f"{pinned}, Python {sys.version.split()[0]}, "
+            f"matcher env overrides: {env or 'none'}\n"
+        )
+        print(
+            "| size | products | phrases | build s (ours) | p50 ms | p99 ms "
+            "| naive p50 ms | naive p99 ms | speed-up p99 |"
+        )
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in rows:
-            print(f"| {r['size']} | {r['products']} | {r['phrases']} | {r['build_s']:.3f} "
-                  f"| {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | {r['naive_p50_ms']:.3f} "
-                  f"| {r['naive_p99_ms']:.3f} | {r['speedup_p99']:.1f}x |")
-        print("\nbaseline/ours: " + ", ".join(
-            f"{r['size']} p50 {r['speedup_p50']:.1f}x p99 {r['speedup_p99']:.1f}x" for r in rows))
+            print(
+                f"| {r['size']} | {r['products']} | {r['phrases']} | {r['build_s']:.3f} "
+                f"| {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | {r['naive_p50_ms']:.3f} "
+                f"| {r['naive_p99_ms']:.3f} | {r['speedup_p99']:.1f}x |"
+            )
+        print(
+            "\nbaseline/ours: "
+            + ", ".join(
+                f"{r['size']} p50 {r['speedup_p50']:.1f}x p99 {r['speedup_p99']:.1f}x" for r in rows
+            )
+        )
         print("\nTargets:")
         for t in targets:
-            print(f"- {t['target']} <= {t['limit']} {t['unit']}: {t['value']:.3f} {t['unit']} "
-                  f"{'PASS' if t['pass'] else 'FAIL'}")
+            print(
+                f"- {t['target']} <= {t['limit']} {t['unit']}: {t['value']:.3f} {t['unit']} "
+                f"{'PASS' if t['pass'] else 'FAIL'}"
+            )
     if args.profile:
         print(f"\ncProfile of Matcher(x{max(sizes)}) build, top 15 cumulative:")
         print(profile_build(base, max(sizes)))

@@ -39,8 +39,9 @@ def create_app(settings: Settings) -> web.Application:
     adapter = CloudAdapter(build_authentication(settings))
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
-        log.error("turn failed", exc_info=error,
-                  extra={"activity_type": turn_context.activity.type})
+        log.error(
+            "turn failed", exc_info=error, extra={"activity_type": turn_context.activity.type}
+        )
         if turn_context.activity.type == ActivityTypes.message:
             language = desk.language_for("", turn_context.activity.locale)
             with contextlib.suppress(Exception):
@@ -71,8 +72,10 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         reloader = asyncio.create_task(_watch_knowledge(holder, settings.knowledge_reload_seconds))
     log.info(
         "front office ready",
-        extra={"mode": "production" if settings.production else "local",
-               "products": holder.status().products},
+        extra={
+            "mode": "production" if settings.production else "local",
+            "products": holder.status().products,
+        },
     )
     yield
     if reloader is not None:

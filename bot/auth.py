@@ -14,7 +14,6 @@ from botframework.connector.auth import AuthenticationConstants
 from frontoffice.settings import Settings
 
 
-
 @dataclass
 class _SdkConfiguration:
     """The attribute names botbuilder's configuration classes read."""
@@ -43,7 +42,9 @@ def build_authentication(settings: Settings) -> ConfigurationBotFrameworkAuthent
         # Any parameterised value switches the SDK to its parameterised authentication,
         # which then needs all of them: fill in the public cloud's.
         config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.openid_metadata_url
-        config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+        config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = (
+            AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+        )
         config.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = (
             AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
         )
@@ -51,6 +52,8 @@ def build_authentication(settings: Settings) -> ConfigurationBotFrameworkAuthent
             AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
             + (settings.app_tenant_id or AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT)
         )
-        config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+        config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = (
+            AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+        )
         config.OAUTH_URL = AuthenticationConstants.OAUTH_URL
     return ConfigurationBotFrameworkAuthentication(config)

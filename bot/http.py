@@ -34,8 +34,14 @@ from servicedesk.persistence.database import check_reachable
 
 log = logging.getLogger("frontoffice.http")
 
-_NEEDS_CONVERSATION = {"message", "invoke", "conversationUpdate", "installationUpdate",
-                       "messageReaction", "event"}
+_NEEDS_CONVERSATION = {
+    "message",
+    "invoke",
+    "conversationUpdate",
+    "installationUpdate",
+    "messageReaction",
+    "event",
+}
 
 
 class _Account(BaseModel):
@@ -86,8 +92,10 @@ def _validate(body: Any) -> str | None:
     if activity.type in _NEEDS_CONVERSATION:
         missing = [
             name
-            for name, value in (("conversation", activity.conversation),
-                                ("serviceUrl", activity.serviceUrl))
+            for name, value in (
+                ("conversation", activity.conversation),
+                ("serviceUrl", activity.serviceUrl),
+            )
             if value is None
         ]
         if activity.type in ("message", "invoke") and activity.from_ is None:
@@ -141,7 +149,11 @@ async def _handle(request: web.Request, settings: Any, trace: _Trace) -> web.Res
     try:
         body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return _error(400, "malformed_json", f"the body is not valid JSON: {exc.msg if hasattr(exc, 'msg') else exc}")
+        return _error(
+            400,
+            "malformed_json",
+            f"the body is not valid JSON: {exc.msg if hasattr(exc, 'msg') else exc}",
+        )
     problem = _validate(body)
     if problem is not None:
         return _error(400, "invalid_activity", problem)
@@ -157,13 +169,17 @@ async def _handle(request: web.Request, settings: Any, trace: _Trace) -> web.Res
     adapter = request.app[ADAPTER]
     auth_header = request.headers.get("Authorization", "")
     try:
-        auth = await adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
+        auth = await adapter.bot_framework_authentication.authenticate_request(
+            activity, auth_header
+        )
     except (PermissionError, jwt.PyJWTError) as exc:  # PermissionError first: it is an OSError
         log.warning("unauthorised request", extra={"reason": type(exc).__name__})
         return _error(401, "unauthorized", "missing or invalid Bot Framework token")
-    except (requests.RequestException, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, requests.RequestException, OSError) as exc:
         log.warning("cannot verify the token now", extra={"reason": type(exc).__name__})
-        return _error(503, "auth_unavailable", "the token cannot be verified right now; retry later")
+        return _error(
+            503, "auth_unavailable", "the token cannot be verified right now; retry later"
+        )
     except Exception as exc:  # noqa: BLE001 - the SDK raises bare Exceptions for bad tokens
         log.warning("unauthorised request", extra={"reason": type(exc).__name__})
         return _error(401, "unauthorized", "missing or invalid Bot Framework token")
@@ -198,8 +214,9 @@ async def readyz(request: web.Request) -> web.Response:
         checks["database"] = {"status": "unreachable", "error": str(exc)}
     status = app[KNOWLEDGE].status()
     knowledge: dict[str, Any] = {
-        "status": "ok" if status.loaded_at and not status.problems else
-        ("stale" if status.loaded_at else "missing"),
+        "status": "ok"
+        if status.loaded_at and not status.problems
+        else ("stale" if status.loaded_at else "missing"),
         "products": status.products,
         "loaded_at": status.loaded_at.isoformat() if status.loaded_at else None,
     }

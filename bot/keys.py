@@ -18,5 +18,5 @@ if TYPE_CHECKING:
 SETTINGS = web.AppKey("settings", Settings)
 STORE_ENGINE = web.AppKey("store_engine", Engine)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeHolder)
-ADAPTER: web.AppKey["CloudAdapter"] = web.AppKey("adapter")
-BOT: web.AppKey["FrontOfficeBot"] = web.AppKey("bot")
+ADAPTER: web.AppKey[CloudAdapter] = web.AppKey("adapter")
+BOT: web.AppKey[FrontOfficeBot] = web.AppKey("bot")

@@ -51,7 +51,9 @@ class TerminalConversation:
         self._bot = bot
         self._adapter = InProcessAdapter()
         self._locale = locale
-        self._user = ChannelAccount(id="terminal-user", name="Terminal", aad_object_id="terminal-user")
+        self._user = ChannelAccount(
+            id="terminal-user", name="Terminal", aad_object_id="terminal-user"
+        )
         self._recipient = ChannelAccount(id="frontoffice-bot", name="Frontoffice")
         self._conversation = ConversationAccount(id="terminal-chat", conversation_type="personal")
 
@@ -75,9 +77,7 @@ class TerminalConversation:
         return list(self._adapter.sent)
 
     async def install(self) -> list[Activity]:
-        return await self._run(
-            self._activity(type=ActivityTypes.installation_update, action="add")
-        )
+        return await self._run(self._activity(type=ActivityTypes.installation_update, action="add"))
 
     async def say(self, text: str) -> list[Activity]:
         return await self._run(self._activity(type=ActivityTypes.message, text=text))

@@ -65,7 +65,9 @@ class FrontOfficeBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        text = TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
+        text = (
+            TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
+        )
         text = (text or "").strip()
         language = self._language(turn_context, text)
         replies = self._desk.respond(text, language)
@@ -83,8 +85,13 @@ class FrontOfficeBot(TeamsActivityHandler):
         data: Any = action.get("data")
         language = self._language(turn_context)
         update = self._desk.card_action(verb, data if isinstance(data, dict) else {}, language)
-        log.info("card action", extra={"verb": verb if verb in self._desk.verbs else "(unknown)",
-                                       "status": update.status})
+        log.info(
+            "card action",
+            extra={
+                "verb": verb if verb in self._desk.verbs else "(unknown)",
+                "status": update.status,
+            },
+        )
         return AdaptiveCardInvokeResponse(
             status_code=200,
             type=ADAPTIVE_CARD_CONTENT_TYPE,

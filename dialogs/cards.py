@@ -50,7 +50,9 @@ def product_card(
 
 def choose_card(language: str, choices: list[tuple[str, str]]) -> dict[str, Any]:
     """Two or three products to pick from, plus 'something else'."""
-    actions = [execute(name, "product.pick", {"product": product_id}) for product_id, name in choices]
+    actions = [
+        execute(name, "product.pick", {"product": product_id}) for product_id, name in choices
+    ]
     actions.append(execute(t(language, "choose.other"), "product.other"))
     return card([text_block(t(language, "choose.prompt"))], actions)
 

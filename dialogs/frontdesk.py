@@ -21,9 +21,24 @@ from knowledge.text import fold
 
 MAX_TEXT = 2000
 _GREETINGS = frozenset(
-    "hoi hallo hey hi hello goedemorgen goedemiddag goedenavond morning middag dag yo".split()
+    [
+        "hoi",
+        "hallo",
+        "hey",
+        "hi",
+        "hello",
+        "goedemorgen",
+        "goedemiddag",
+        "goedenavond",
+        "morning",
+        "middag",
+        "dag",
+        "yo",
+    ]
 )
-_THANKS = frozenset("bedankt dank dankjewel dankje thanks thank thx top super merci".split())
+_THANKS = frozenset(
+    ["bedankt", "dank", "dankjewel", "dankje", "thanks", "thank", "thx", "top", "super", "merci"]
+)
 _HELP = frozenset(("help", "hulp", "menu", "?", "wat kun je", "what can you do", "wat kan je"))
 
 
@@ -135,13 +150,20 @@ class FrontDesk:
         name = product.name.in_language(language)
         within = "product.within"
         facts = [
-            (t(language, "product.response"),
-             t(language, within, duration=describe_duration(language, sla.response))),
-            (t(language, "product.resolution"),
-             t(language, within, duration=describe_duration(language, sla.resolution))),
-            (t(language, "product.charge"),
-             product.charge.in_language(language) if product.charge
-             else t(language, "product.charge_none")),
+            (
+                t(language, "product.response"),
+                t(language, within, duration=describe_duration(language, sla.response)),
+            ),
+            (
+                t(language, "product.resolution"),
+                t(language, within, duration=describe_duration(language, sla.resolution)),
+            ),
+            (
+                t(language, "product.charge"),
+                product.charge.in_language(language)
+                if product.charge
+                else t(language, "product.charge_none"),
+            ),
         ]
         if product.charter:
             facts.append((t(language, "product.charter"), product.charter.in_language(language)))

@@ -21,33 +21,53 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"frontoffice {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the bot's web server (/api/messages)",
-                                description="Run the bot's web server. Flags override env vars.")
+    serve = commands.add_parser(
+        "serve",
+        help="run the bot's web server (/api/messages)",
+        description="Run the bot's web server. Flags override env vars.",
+    )
     serve.add_argument("--host", help="address to listen on (FRONTOFFICE_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (FRONTOFFICE_PORT)")
     serve.add_argument("--db", help="database URL (FRONTOFFICE_DB_URL)")
 
-    chat = commands.add_parser("chat", help="chat with the bot in this terminal (no network)",
-                               description="Chat with the bot in this terminal, in process.")
+    chat = commands.add_parser(
+        "chat",
+        help="chat with the bot in this terminal (no network)",
+        description="Chat with the bot in this terminal, in process.",
+    )
     chat.add_argument("--db", help="database URL (FRONTOFFICE_DB_URL)")
     chat.add_argument("--language", choices=("nl", "en"), help="default language")
 
-    migrate = commands.add_parser("migrate", help="bring the database schema up to date",
-                                  description="Upgrade the database to the newest schema.")
+    migrate = commands.add_parser(
+        "migrate",
+        help="bring the database schema up to date",
+        description="Upgrade the database to the newest schema.",
+    )
     migrate.add_argument("--db", help="database URL (FRONTOFFICE_DB_URL)")
 
-    knowledge = commands.add_parser("knowledge", help="work with the knowledge files",
-                                    description="Work with the knowledge files.")
+    knowledge = commands.add_parser(
+        "knowledge",
+        help="work with the knowledge files",
+        description="Work with the knowledge files.",
+    )
     knowledge_commands = knowledge.add_subparsers(dest="knowledge_command", metavar="ACTION")
     check = knowledge_commands.add_parser(
-        "check", help="validate a knowledge folder",
-        description="Validate a knowledge folder; one line per problem (file:line: field: message).")
-    check.add_argument("path", nargs="?", type=Path,
-                       help="knowledge folder (default: FRONTOFFICE_KNOWLEDGE_DIR or the shipped one)")
+        "check",
+        help="validate a knowledge folder",
+        description="Validate a knowledge folder; one line per problem (file:line: field: message).",
+    )
+    check.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        help="knowledge folder (default: FRONTOFFICE_KNOWLEDGE_DIR or the shipped one)",
+    )
 
     evaluate = commands.add_parser(
-        "eval", help="measure the matcher on labelled messages",
-        description="Measure the matcher on a JSONL file of {text, expect, lang, kind}.")
+        "eval",
+        help="measure the matcher on labelled messages",
+        description="Measure the matcher on a JSONL file of {text, expect, lang, kind}.",
+    )
     evaluate.add_argument("file", type=Path)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--knowledge", type=Path, help="knowledge folder to evaluate")
@@ -91,8 +111,13 @@ def _serve(settings: Settings) -> int:
     from frontoffice.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port,
-                access_log=None, print=lambda *_: None)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        print=lambda *_: None,
+    )
     return 0
 
 
@@ -105,8 +130,11 @@ def _check(path: Path) -> int:
     if knowledge is None:
         return 1
     faq = sum(len(p.faq) for p in knowledge.products.values())
-    print(f"ok: {len(knowledge.products)} products, {faq} FAQ entries, "
-          f"{len(knowledge.queues)} queues in {knowledge.source}", file=sys.stderr)
+    print(
+        f"ok: {len(knowledge.products)} products, {faq} FAQ entries, "
+        f"{len(knowledge.queues)} queues in {knowledge.source}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -128,8 +156,10 @@ def _eval(file: Path, folder: Path, as_json: bool) -> int:
     if wrong:
         print(f"\nmisses ({len(wrong)}):")
         for outcome in wrong:
-            print(f"  expect {outcome.example.expect:28} got {outcome.predicted:28} "
-                  f"{outcome.example.text}")
+            print(
+                f"  expect {outcome.example.expect:28} got {outcome.predicted:28} "
+                f"{outcome.example.text}"
+            )
     return 0
 
 

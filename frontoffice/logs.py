@@ -42,10 +42,13 @@ class JsonFormatter(logging.Formatter):
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         extras = " ".join(
-            f"{k}={v}" for k, v in record.__dict__.items()
+            f"{k}={v}"
+            for k, v in record.__dict__.items()
             if k not in _STANDARD and not k.startswith("_")
         )
-        base = f"{record.levelname:<7} {record.name}: {record.getMessage()} [{correlation_id.get()}]"
+        base = (
+            f"{record.levelname:<7} {record.name}: {record.getMessage()} [{correlation_id.get()}]"
+        )
         text = f"{base} {extras}".rstrip()
         if record.exc_info and record.levelno >= logging.ERROR:
             text += "\n" + self.formatException(record.exc_info)

@@ -35,12 +35,24 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "Comma-separated Entra tenant ids whose activities are accepted; others get 403.",
     ),
     "FRONTOFFICE_MAX_BODY_BYTES": ("262144", "Largest request body accepted (413 above)."),
-    "FRONTOFFICE_DEFAULT_LANGUAGE": ("nl", "Language when neither the text nor Teams tells (nl/en)."),
+    "FRONTOFFICE_DEFAULT_LANGUAGE": (
+        "nl",
+        "Language when neither the text nor Teams tells (nl/en).",
+    ),
     "FRONTOFFICE_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR."),
     "FRONTOFFICE_LOG_FORMAT": ("json", "`json` (one object per line) or `text`."),
-    "FRONTOFFICE_MIGRATE_ON_START": ("true", "`serve` upgrades the database schema before it listens."),
-    "MicrosoftAppType": ("MultiTenant", "Bot identity type: MultiTenant, SingleTenant or UserAssignedMSI."),
-    "MicrosoftAppId": ("(empty: local mode)", "Azure Bot app id. Empty: no authentication (Playground, Emulator)."),
+    "FRONTOFFICE_MIGRATE_ON_START": (
+        "true",
+        "`serve` upgrades the database schema before it listens.",
+    ),
+    "MicrosoftAppType": (
+        "MultiTenant",
+        "Bot identity type: MultiTenant, SingleTenant or UserAssignedMSI.",
+    ),
+    "MicrosoftAppId": (
+        "(empty: local mode)",
+        "Azure Bot app id. Empty: no authentication (Playground, Emulator).",
+    ),
     "MicrosoftAppPassword": ("(empty)", "Client secret of the app registration."),
     "MicrosoftAppTenantId": ("(empty)", "Tenant of the app registration (SingleTenant)."),
     "FRONTOFFICE_OPENID_METADATA_URL": (
@@ -130,7 +142,9 @@ class Settings:
             kwargs["default_language"] = v
         if (v := get("FRONTOFFICE_LOG_LEVEL")) is not None:
             if v.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-                raise ConfigurationError("FRONTOFFICE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+                raise ConfigurationError(
+                    "FRONTOFFICE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR"
+                )
             kwargs["log_level"] = v.upper()
         if (v := get("FRONTOFFICE_LOG_FORMAT")) is not None:
             if v not in ("json", "text"):

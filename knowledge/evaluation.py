@@ -36,8 +36,12 @@ def read_examples(path: Path) -> list[Example]:
         try:
             row = json.loads(line)
             examples.append(
-                Example(str(row["text"]), str(row["expect"]), str(row.get("lang", "")),
-                        str(row.get("kind", "")))
+                Example(
+                    str(row["text"]),
+                    str(row["expect"]),
+                    str(row.get("lang", "")),
+                    str(row.get("kind", "")),
+                )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise InputError(f"{path}:{number}: not an example line ({exc})") from exc
@@ -49,8 +53,12 @@ def run(matcher: Matcher, examples: list[Example]) -> list[Outcome]:
     for example in examples:
         match = matcher.match(example.text)
         outcomes.append(
-            Outcome(example, match.predicted_id,
-                    tuple(c.product_id for c in match.candidates[:3]), match.decision.value)
+            Outcome(
+                example,
+                match.predicted_id,
+                tuple(c.product_id for c in match.candidates[:3]),
+                match.decision.value,
+            )
         )
     return outcomes
 
@@ -78,7 +86,9 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
         "none_precision": _ratio(
             sum(o.example.expect == "none" for o in predicted_none), len(predicted_none)
         ),
-        "none_recall": _ratio(sum(o.predicted == "none" for o in expected_none), len(expected_none)),
+        "none_recall": _ratio(
+            sum(o.predicted == "none" for o in expected_none), len(expected_none)
+        ),
         "by_kind": {k: _ratio(sum(v), len(v)) for k, v in sorted(by_kind.items())},
         "by_lang": {k: _ratio(sum(v), len(v)) for k, v in sorted(by_lang.items())},
     }

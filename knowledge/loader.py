@@ -255,7 +255,9 @@ def _load_products(
 
         if product.id in first_seen:
             problems.add(
-                path, at("id"), "id",
+                path,
+                at("id"),
+                "id",
                 f"duplicate id {product.id!r} (also in {first_seen[product.id].name})",
             )
             continue
@@ -265,7 +267,9 @@ def _load_products(
         if queues is not None and product.queue is not None and product.queue not in queues:
             problems.add(path, at("queue"), "queue", f"unknown queue {product.queue!r}")
         if sla is not None and product.priority is not None and product.priority not in sla:
-            problems.add(path, at("priority"), "priority", f"unknown SLA class {product.priority!r}")
+            problems.add(
+                path, at("priority"), "priority", f"unknown SLA class {product.priority!r}"
+            )
         faq_ids: set[str] = set()
         for index, entry in enumerate(product.faq):
             if entry.id in faq_ids:

@@ -34,9 +34,9 @@ SYNONYM_WEIGHT = 2.5
 DESCRIPTION_WEIGHT = 1.5
 QUESTION_WEIGHT = 0.5
 ANSWER_WEIGHT = 0.3
-PHRASE_BONUS = 1.5
+PHRASE_BONUS = 1.0  # an adjacent pair that matches counts once more on top of its words
 SATURATION_MAX = 5.0  # the most one word can weigh for one product
-SATURATION_K = 2.5  # summed field weight at which a word reaches half of that  # an adjacent pair that matches counts on top of its words
+SATURATION_K = 2.5  # summed field weight at which a word reaches half of that
 FUZZY_MIN_SIMILARITY = 0.8
 FUZZY_MIN_LENGTH = 5
 COMPOUND_MIN_PART = 3
@@ -178,8 +178,9 @@ class Matcher:
                 for _lang, question in entry.questions.all():
                     self._add_text(self._faq_index, faq_target, question, 1.0, vocabulary=False)
                 for answer in (entry.answer.nl, entry.answer.en):
-                    self._add_text(self._faq_index, faq_target, answer, ANSWER_WEIGHT / 1.0,
-                                   vocabulary=False)
+                    self._add_text(
+                        self._faq_index, faq_target, answer, ANSWER_WEIGHT / 1.0, vocabulary=False
+                    )
         # Out-of-scope cues are matched as whole phrases, never word by word:
         # "wat voor weer" is small talk, "weer" alone is not.
         self._cues: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
@@ -312,8 +313,11 @@ class Matcher:
             if previous is not None and content:
                 phrases.append(tuple(f"{left} {right}" for left in previous for right in keys))
                 # "vergader ruimte", "zit sta" written apart: try the compound as one word
-                joined = [k for k in self.analyzer.keys(previous_token + token)
-                          if k in self._index.postings]
+                joined = [
+                    k
+                    for k in self.analyzer.keys(previous_token + token)
+                    if k in self._index.postings
+                ]
                 if joined:
                     terms.append(_QueryTerm(tuple((k, 1.0) for k in joined)))
             previous = keys if content else None

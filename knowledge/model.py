@@ -6,7 +6,14 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 LANGUAGES = ("nl", "en")
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]

@@ -32,6 +32,8 @@ def stems(token: str) -> tuple[str, ...]:
         nl = _STEMMERS[0].stemWord(token)
         en = _STEMMERS[1].stemWord(token)
     return (nl,) if nl == en else (nl, en)
+
+
 _APOSTROPHE = re.compile(r"[’'`´]")
 
 

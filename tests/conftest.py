@@ -34,8 +34,9 @@ def sqlite_url(tmp_path: Path) -> str:
 
 def _fresh_pg_database() -> Iterator[str]:
     """A new, empty PostgreSQL database for one test, dropped afterwards."""
-    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1),
-                             isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        PG_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
     name = f"fo_test_{uuid.uuid4().hex[:10]}"
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -44,9 +45,12 @@ def _fresh_pg_database() -> Iterator[str]:
         yield url
     finally:
         with admin.connect() as connection:
-            connection.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
+            connection.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                ),
+                {"n": name},
+            )
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -109,7 +113,9 @@ async def client(settings: Settings) -> AsyncIterator[TestClient]:
     await test_client.close()
 
 
-def teams_message(text: str, service_url: str = "http://127.0.0.1:9/", **overrides: Any) -> dict[str, Any]:
+def teams_message(
+    text: str, service_url: str = "http://127.0.0.1:9/", **overrides: Any
+) -> dict[str, Any]:
     """A Teams personal-chat message activity, as Teams sends it."""
     activity: dict[str, Any] = {
         "type": "message",
@@ -118,8 +124,11 @@ def teams_message(text: str, service_url: str = "http://127.0.0.1:9/", **overrid
         "serviceUrl": service_url,
         "channelId": "msteams",
         "from": {"id": "29:user-1", "name": "Ada Employee", "aadObjectId": "aad-user-1"},
-        "conversation": {"id": "a:personal-1", "conversationType": "personal",
-                         "tenantId": "tenant-1"},
+        "conversation": {
+            "id": "a:personal-1",
+            "conversationType": "personal",
+            "tenantId": "tenant-1",
+        },
         "recipient": {"id": "28:bot-1", "name": "Frontoffice"},
         "text": text,
         "textFormat": "plain",

@@ -11,8 +11,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN = ("botbuilder", "botframework", "aiohttp", "bot", "dialogs", "backoffice_adapter",
-             "frontoffice")
+FORBIDDEN = (
+    "botbuilder",
+    "botframework",
+    "aiohttp",
+    "bot",
+    "dialogs",
+    "backoffice_adapter",
+    "frontoffice",
+)
 
 
 def _modules(package: str) -> list[str]:
@@ -31,8 +38,9 @@ def test_core_packages_do_not_import_the_sdk_or_the_edges(package: str) -> None:
         f"for name in {modules!r}: importlib.import_module(name)\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            cwd=ROOT, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     loaded = json.loads(result.stdout)
     leaked = sorted({m for m in loaded for f in FORBIDDEN if m == f or m.startswith(f + ".")})
     assert leaked == [], f"{package} pulls in {leaked}"
@@ -45,7 +53,8 @@ def test_dialogs_do_not_import_the_sdk() -> None:
         f"for name in {modules!r}: importlib.import_module(name)\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            cwd=ROOT, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     loaded = json.loads(result.stdout)
     assert not [m for m in loaded if m.startswith(("botbuilder", "botframework", "aiohttp"))]

@@ -34,11 +34,13 @@ class OpenIdServer:
         self.base = ""
 
     async def _metadata(self, request: web.Request) -> web.Response:
-        return web.json_response({
-            "issuer": "https://api.botframework.com",
-            "jwks_uri": f"{self.base}/v1/.well-known/keys",
-            "id_token_signing_alg_values_supported": ["RS256"],
-        })
+        return web.json_response(
+            {
+                "issuer": "https://api.botframework.com",
+                "jwks_uri": f"{self.base}/v1/.well-known/keys",
+                "id_token_signing_alg_values_supported": ["RS256"],
+            }
+        )
 
     async def _keys(self, request: web.Request) -> web.Response:
         jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
@@ -47,8 +49,14 @@ class OpenIdServer:
 
     def token(self, key: Any = None, **claims: Any) -> str:
         now = int(time.time())
-        payload = {"iss": "https://api.botframework.com", "aud": APP_ID, "nbf": now - 10,
-                   "exp": now + 600, "serviceurl": SERVICE_URL, **claims}
+        payload = {
+            "iss": "https://api.botframework.com",
+            "aud": APP_ID,
+            "nbf": now - 10,
+            "exp": now + 600,
+            "serviceurl": SERVICE_URL,
+            **claims,
+        }
         return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": KEY_ID})
 
 
@@ -63,15 +71,26 @@ async def openid() -> AsyncIterator[OpenIdServer]:
 
 
 def _settings(sqlite_url: str, metadata_url: str, **extra: Any) -> Settings:
-    return Settings(db_url=sqlite_url, knowledge_reload_seconds=0, app_id=APP_ID,
-                    app_password="not-used-with-expect-replies", app_type="MultiTenant",
-                    openid_metadata_url=metadata_url, **extra)
+    return Settings(
+        db_url=sqlite_url,
+        knowledge_reload_seconds=0,
+        app_id=APP_ID,
+        app_password="not-used-with-expect-replies",
+        app_type="MultiTenant",
+        openid_metadata_url=metadata_url,
+        **extra,
+    )
 
 
 @pytest.fixture
 async def production(sqlite_url: str, openid: OpenIdServer) -> AsyncIterator[TestClient]:
-    app = create_app(_settings(sqlite_url, f"{openid.base}/v1/.well-known/openidconfiguration",
-                               allowed_tenants=frozenset({"tenant-1"})))
+    app = create_app(
+        _settings(
+            sqlite_url,
+            f"{openid.base}/v1/.well-known/openidconfiguration",
+            allowed_tenants=frozenset({"tenant-1"}),
+        )
+    )
     client = TestClient(TestServer(app))
     await client.start_server()
     yield client
@@ -79,13 +98,17 @@ async def production(sqlite_url: str, openid: OpenIdServer) -> AsyncIterator[Tes
 
 
 def _activity(**overrides: Any) -> dict[str, Any]:
-    return teams_message("wat kost een werklunch?", SERVICE_URL, deliveryMode="expectReplies",
-                         **overrides)
+    return teams_message(
+        "wat kost een werklunch?", SERVICE_URL, deliveryMode="expectReplies", **overrides
+    )
 
 
-async def test_a_valid_channel_token_is_accepted(production: TestClient, openid: OpenIdServer) -> None:
-    response = await production.post("/api/messages", json=_activity(),
-                                     headers={"Authorization": f"Bearer {openid.token()}"})
+async def test_a_valid_channel_token_is_accepted(
+    production: TestClient, openid: OpenIdServer
+) -> None:
+    response = await production.post(
+        "/api/messages", json=_activity(), headers={"Authorization": f"Bearer {openid.token()}"}
+    )
     assert response.status == 200
     body = await response.json()
     assert any("8,50" in (a.get("text") or "") for a in body["activities"])
@@ -98,8 +121,9 @@ async def test_a_missing_token_is_401(production: TestClient) -> None:
 
 
 async def test_a_malformed_token_is_401_not_500(production: TestClient) -> None:
-    response = await production.post("/api/messages", json=_activity(),
-                                     headers={"Authorization": "Bearer not.a.jwt"})
+    response = await production.post(
+        "/api/messages", json=_activity(), headers={"Authorization": "Bearer not.a.jwt"}
+    )
     assert response.status == 401
 
 
@@ -108,33 +132,39 @@ async def test_a_token_signed_with_another_key_is_401(
 ) -> None:
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     response = await production.post(
-        "/api/messages", json=_activity(),
-        headers={"Authorization": f"Bearer {openid.token(key=stranger)}"})
+        "/api/messages",
+        json=_activity(),
+        headers={"Authorization": f"Bearer {openid.token(key=stranger)}"},
+    )
     assert response.status == 401
 
 
 async def test_a_token_for_another_bot_is_401(production: TestClient, openid: OpenIdServer) -> None:
     token = openid.token(aud="11111111-1111-1111-1111-111111111111")
-    response = await production.post("/api/messages", json=_activity(),
-                                     headers={"Authorization": f"Bearer {token}"})
+    response = await production.post(
+        "/api/messages", json=_activity(), headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status == 401
 
 
 async def test_an_expired_token_is_401(production: TestClient, openid: OpenIdServer) -> None:
     token = openid.token(exp=int(time.time()) - 3600, nbf=int(time.time()) - 7200)
-    response = await production.post("/api/messages", json=_activity(),
-                                     headers={"Authorization": f"Bearer {token}"})
+    response = await production.post(
+        "/api/messages", json=_activity(), headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status == 401
 
 
 async def test_a_tenant_that_is_not_allowed_is_refused(
     production: TestClient, openid: OpenIdServer
 ) -> None:
-    activity = _activity(conversation={"id": "a:x", "conversationType": "personal",
-                                       "tenantId": "other-tenant"},
-                         channelData={"tenant": {"id": "other-tenant"}})
-    response = await production.post("/api/messages", json=activity,
-                                     headers={"Authorization": f"Bearer {openid.token()}"})
+    activity = _activity(
+        conversation={"id": "a:x", "conversationType": "personal", "tenantId": "other-tenant"},
+        channelData={"tenant": {"id": "other-tenant"}},
+    )
+    response = await production.post(
+        "/api/messages", json=activity, headers={"Authorization": f"Bearer {openid.token()}"}
+    )
     assert response.status == 403
     assert (await response.json())["error"] == "tenant_not_allowed"
 
@@ -142,9 +172,13 @@ async def test_a_tenant_that_is_not_allowed_is_refused(
 async def test_unreachable_signing_keys_give_503_not_500(sqlite_url: str) -> None:
     app = create_app(_settings(sqlite_url, "http://127.0.0.1:9/v1/.well-known/openidconfiguration"))
     async with TestClient(TestServer(app)) as client:
-        token = jwt.encode({"iss": "https://api.botframework.com", "aud": APP_ID},
-                           rsa.generate_private_key(public_exponent=65537, key_size=2048),
-                           algorithm="RS256", headers={"kid": KEY_ID})
-        response = await client.post("/api/messages", json=_activity(),
-                                     headers={"Authorization": f"Bearer {token}"})
+        token = jwt.encode(
+            {"iss": "https://api.botframework.com", "aud": APP_ID},
+            rsa.generate_private_key(public_exponent=65537, key_size=2048),
+            algorithm="RS256",
+            headers={"kid": KEY_ID},
+        )
+        response = await client.post(
+            "/api/messages", json=_activity(), headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status == 503

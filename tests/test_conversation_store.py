@@ -37,7 +37,9 @@ def _reference(conversation_id: str = "a:1", **overrides: object) -> Conversatio
 
 
 async def test_a_remembered_reference_comes_back_whole(store: SqlConversationStore) -> None:
-    reference = _reference(kind=ConversationKind.CHANNEL, team_id="19:team", teams_channel_id="19:c")
+    reference = _reference(
+        kind=ConversationKind.CHANNEL, team_id="19:team", teams_channel_id="19:c"
+    )
     await store.remember(reference)
     stored = await store.get("a:1")
     assert stored is not None
@@ -48,8 +50,9 @@ async def test_a_moved_service_url_replaces_the_old_one_but_keeps_what_was_known
     store: SqlConversationStore,
 ) -> None:
     await store.remember(_reference())
-    await store.remember(_reference(service_url="https://smba.trafficmanager.net/amer/",
-                                    locale=None))
+    await store.remember(
+        _reference(service_url="https://smba.trafficmanager.net/amer/", locale=None)
+    )
     stored = await store.get("a:1")
     assert stored is not None
     assert stored.reference.service_url == "https://smba.trafficmanager.net/amer/"

@@ -59,12 +59,23 @@ async def test_channel_message_with_mention_is_answered_without_the_mention(
     activity = teams_message(
         "<at>Frontoffice</at> help",
         deliveryMode="expectReplies",
-        conversation={"id": "19:channel@thread.tacv2;messageid=1", "conversationType": "channel",
-                      "tenantId": "tenant-1"},
-        entities=[{"type": "mention", "text": "<at>Frontoffice</at>",
-                   "mentioned": {"id": "28:bot-1", "name": "Frontoffice"}}],
-        channelData={"tenant": {"id": "tenant-1"}, "team": {"id": "19:team@thread.tacv2"},
-                     "channel": {"id": "19:channel@thread.tacv2"}},
+        conversation={
+            "id": "19:channel@thread.tacv2;messageid=1",
+            "conversationType": "channel",
+            "tenantId": "tenant-1",
+        },
+        entities=[
+            {
+                "type": "mention",
+                "text": "<at>Frontoffice</at>",
+                "mentioned": {"id": "28:bot-1", "name": "Frontoffice"},
+            }
+        ],
+        channelData={
+            "tenant": {"id": "tenant-1"},
+            "team": {"id": "19:team@thread.tacv2"},
+            "channel": {"id": "19:channel@thread.tacv2"},
+        },
     )
     response = await _post(client, activity)
     body = await response.json()
@@ -72,23 +83,31 @@ async def test_channel_message_with_mention_is_answered_without_the_mention(
 
 
 async def test_english_message_gets_an_english_answer(client: TestClient) -> None:
-    activity = teams_message("How much does a working lunch cost per person?",
-                             deliveryMode="expectReplies", locale="en-US")
+    activity = teams_message(
+        "How much does a working lunch cost per person?",
+        deliveryMode="expectReplies",
+        locale="en-US",
+    )
     body = await (await _post(client, activity)).json()
     assert "per person" in body["activities"][0]["text"]
 
 
 def _installation(action: str, **overrides: Any) -> dict[str, Any]:
-    activity = teams_message("", deliveryMode="expectReplies", type="installationUpdate",
-                             action=action)
+    activity = teams_message(
+        "", deliveryMode="expectReplies", type="installationUpdate", action=action
+    )
     activity.pop("text")
     activity.update(overrides)
     return activity
 
 
 def _members_added() -> dict[str, Any]:
-    activity = teams_message("", deliveryMode="expectReplies", type="conversationUpdate",
-                             membersAdded=[{"id": "28:bot-1"}])
+    activity = teams_message(
+        "",
+        deliveryMode="expectReplies",
+        type="conversationUpdate",
+        membersAdded=[{"id": "28:bot-1"}],
+    )
     activity.pop("text")
     return activity
 
@@ -96,10 +115,16 @@ def _members_added() -> dict[str, Any]:
 async def test_welcome_is_sent_once_even_when_teams_delivers_the_install_twice(
     client: TestClient,
 ) -> None:
-    bodies = [await (await _post(client, a)).json() for a in
-              (_members_added(), _installation("add"), _members_added())]
-    welcomes = [a for body in bodies for a in body["activities"] if "digitale frontoffice" in
-                (a.get("text") or "")]
+    bodies = [
+        await (await _post(client, a)).json()
+        for a in (_members_added(), _installation("add"), _members_added())
+    ]
+    welcomes = [
+        a
+        for body in bodies
+        for a in body["activities"]
+        if "digitale frontoffice" in (a.get("text") or "")
+    ]
     assert len(welcomes) == 1
 
 
@@ -126,9 +151,15 @@ async def test_member_added_who_is_not_the_bot_gets_no_welcome(client: TestClien
 
 
 def _invoke(verb: str, data: dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    activity = teams_message("", type="invoke", name="adaptiveCard/action",
-                             value={"action": {"type": "Action.Execute", "verb": verb,
-                                               "data": data}, "trigger": "manual"})
+    activity = teams_message(
+        "",
+        type="invoke",
+        name="adaptiveCard/action",
+        value={
+            "action": {"type": "Action.Execute", "verb": verb, "data": data},
+            "trigger": "manual",
+        },
+    )
     activity.pop("text")
     activity.update(overrides)
     return activity
@@ -144,8 +175,9 @@ async def test_card_action_answers_with_the_updated_card(client: TestClient) -> 
 
 
 async def test_card_action_with_expect_replies_also_works(client: TestClient) -> None:
-    response = await _post(client, _invoke("product.pick", {"product": "parkeren"},
-                                           deliveryMode="expectReplies"))
+    response = await _post(
+        client, _invoke("product.pick", {"product": "parkeren"}, deliveryMode="expectReplies")
+    )
     assert response.status == 200
     body = await response.json()
     assert "activities" in body
@@ -159,8 +191,9 @@ async def test_unknown_card_verb_gets_a_polite_card_not_an_error(client: TestCli
 
 
 async def test_malformed_json_is_a_400_with_a_json_error(client: TestClient) -> None:
-    response = await client.post("/api/messages", data=b'{"type": "message",',
-                                 headers={"Content-Type": "application/json"})
+    response = await client.post(
+        "/api/messages", data=b'{"type": "message",', headers={"Content-Type": "application/json"}
+    )
     assert response.status == 400
     assert (await response.json())["error"] == "malformed_json"
 
@@ -192,8 +225,9 @@ async def test_oversized_body_is_a_413(client: TestClient) -> None:
 
 
 async def test_non_json_content_type_is_a_415(client: TestClient) -> None:
-    response = await client.post("/api/messages", data="hello",
-                                 headers={"Content-Type": "text/plain"})
+    response = await client.post(
+        "/api/messages", data="hello", headers={"Content-Type": "text/plain"}
+    )
     assert response.status == 415
 
 

@@ -53,8 +53,11 @@ def test_shipped_knowledge_is_valid() -> None:
 
 
 def test_cli_exits_0_on_the_shipped_knowledge() -> None:
-    result = subprocess.run([sys.executable, "-m", "frontoffice.cli", "knowledge", "check"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "frontoffice.cli", "knowledge", "check"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout
     assert result.stdout == ""
 
@@ -65,7 +68,9 @@ def test_cli_exits_1_with_one_line_per_problem(copy: Path) -> None:
     _edit(lift, "priority: P1", "priority: P9")
     result = subprocess.run(
         [sys.executable, "-m", "frontoffice.cli", "knowledge", "check", str(copy)],
-        capture_output=True, text=True)
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1
     lines = result.stdout.strip().splitlines()
     assert lines == [
@@ -79,8 +84,12 @@ def test_duplicate_product_id_across_files_is_reported(copy: Path) -> None:
     twin = copy / "products" / "storing.lift2.yaml"
     shutil.copy(source, twin)
     problems = _problems(copy)
-    assert any(p.startswith(f"{twin}:{_line_of(twin, 'id: storing.lift')}: id: duplicate id "
-                            "'storing.lift'") for p in problems), problems
+    assert any(
+        p.startswith(
+            f"{twin}:{_line_of(twin, 'id: storing.lift')}: id: duplicate id 'storing.lift'"
+        )
+        for p in problems
+    ), problems
 
 
 def test_missing_translation_names_the_field_and_line(copy: Path) -> None:
@@ -89,7 +98,9 @@ def test_missing_translation_names_the_field_and_line(copy: Path) -> None:
     english_name = data["name"]["en"]
     _edit(path, f"en: {english_name}", "")
     problems = _problems(copy)
-    assert any(f"{path}:" in p and "name.en: missing translation (en)" in p for p in problems), problems
+    assert any(f"{path}:" in p and "name.en: missing translation (en)" in p for p in problems), (
+        problems
+    )
 
 
 def test_faq_without_answer_is_reported(copy: Path) -> None:
@@ -99,7 +110,9 @@ def test_faq_without_answer_is_reported(copy: Path) -> None:
     end = text.index("\n  - id:", start)
     path.write_text(text[:start] + text[end + 1 :], "utf-8")
     problems = _problems(copy)
-    assert any(f"{path}:" in p and re.search(r"faq\[0\]\.answer: required", p) for p in problems), problems
+    assert any(f"{path}:" in p and re.search(r"faq\[0\]\.answer: required", p) for p in problems), (
+        problems
+    )
 
 
 def test_unknown_field_kind_is_reported(copy: Path) -> None:
@@ -107,8 +120,9 @@ def test_unknown_field_kind_is_reported(copy: Path) -> None:
     _edit(path, "fields: [when, plate, description]", "fields: [when, plate, shoe_size]")
     problems = _problems(copy)
     line = _line_of(path, "shoe_size")
-    assert any(p.startswith(f"{path}:{line}: fields[2]: unknown value 'shoe_size'")
-               for p in problems), problems
+    assert any(
+        p.startswith(f"{path}:{line}: fields[2]: unknown value 'shoe_size'") for p in problems
+    ), problems
 
 
 def test_yaml_syntax_error_points_at_the_line(copy: Path) -> None:
@@ -122,8 +136,9 @@ def test_unknown_key_and_too_few_faq_are_reported(copy: Path) -> None:
     path = copy / "products" / "idee.yaml"
     _edit(path, "kwis: wens", "kwis: wens\ncolour: blue")
     problems = _problems(copy)
-    assert any(f"{path}:{_line_of(path, 'colour: blue')}: colour: unknown field" in p
-               for p in problems), problems
+    assert any(
+        f"{path}:{_line_of(path, 'colour: blue')}: colour: unknown field" in p for p in problems
+    ), problems
 
 
 def test_file_name_must_match_the_id(copy: Path) -> None:

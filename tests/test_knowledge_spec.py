@@ -44,14 +44,20 @@ def test_organisation_sla_and_queues_match_the_catalogue(snapshot: Snapshot) -> 
     assert knowledge.organisation.timezone == organisation["timezone"]
     hours = knowledge.organisation.business_hours
     assert (hours.days, hours.open, hours.close) == (
-        organisation["business_hours"]["days"], organisation["business_hours"]["open"],
-        organisation["business_hours"]["close"])
+        organisation["business_hours"]["days"],
+        organisation["business_hours"]["open"],
+        organisation["business_hours"]["close"],
+    )
     assert knowledge.organisation.buildings == organisation["buildings"]
     assert knowledge.organisation.emergency.nl == organisation["emergency"]
     for name, spec in SPEC["sla_classes"].items():
         sla = knowledge.sla_classes[name]
         assert (sla.label.nl, sla.response, sla.resolution, sla.clock) == (
-            spec["label"], spec["response"], spec["resolution"], spec["clock"])
+            spec["label"],
+            spec["response"],
+            spec["resolution"],
+            spec["clock"],
+        )
     assert set(knowledge.queues) == set(SPEC["queues"])
     for queue_id, spec in SPEC["queues"].items():
         assert knowledge.queues[queue_id].lead.nl == spec["lead"]

@@ -63,7 +63,9 @@ class SqlConversationStore:
         dialect = self._engine.dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = insert(conversations).values(**values)
-        update = {name: statement.excluded[name] for name in (*_REFERENCE_COLUMNS, "updated_at")}
+        update: dict[str, Any] = {
+            name: statement.excluded[name] for name in (*_REFERENCE_COLUMNS, "updated_at")
+        }
         # Keep what we knew when a later activity lacks it (e.g. no locale on an invoke).
         for name in ("tenant_id", "user_id", "team_id", "teams_channel_id", "locale"):
             update[name] = sa.func.coalesce(statement.excluded[name], conversations.c[name])

@@ -1,0 +1,145 @@
+"""The `frontoffice` command: every subcommand has --help; serve, chat, migrate, eval work."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from frontoffice import __version__
+from tests.conftest import DATA, teams_message
+
+CLI = [sys.executable, "-m", "frontoffice.cli"]
+
+
+def _run(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, **kwargs)  # type: ignore[call-overload]
+
+
+def test_version() -> None:
+    result = _run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"frontoffice {__version__}"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["serve"], ["chat"], ["migrate"], ["knowledge"], ["knowledge", "check"], ["eval"]],
+)
+def test_every_subcommand_has_help(command: list[str]) -> None:
+    result = _run(*command, "--help")
+    assert result.returncode == 0
+    assert "usage: frontoffice" in result.stdout
+
+
+def test_migrate_creates_the_database(tmp_path: Path) -> None:
+    database = tmp_path / "sub" / "fo.db"
+    result = _run("migrate", "--db", f"sqlite:///{database}")
+    assert result.returncode == 0, result.stderr
+    assert "revision 0001" in result.stdout
+    assert database.exists()
+
+
+def test_a_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
+    result = _run("migrate", "--db", "mysql://nobody@nowhere/db")
+    assert result.returncode == 2
+    assert "unsupported database" in result.stderr
+
+
+def test_chat_answers_in_the_terminal_and_buttons_work(tmp_path: Path) -> None:
+    lines = "wat kost een werklunch?\npas\n1\nmijn laptop start niet op\n"
+    result = _run("chat", "--db", f"sqlite:///{tmp_path / 'chat.db'}", input=lines)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "digitale frontoffice" in out  # the welcome
+    assert "8,50" in out  # the FAQ answer
+    assert "[1] Toegangspas" in out  # a choice offered as numbered buttons
+    assert "Eerste reactie" in out  # pressing 1 shows the product with its SLA
+    assert "ICT-servicedesk" in out  # the redirect
+
+
+def test_eval_json_prints_one_object_with_the_figures() -> None:
+    result = _run("eval", str(DATA / "queries.jsonl"), "--json")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    summary = json.loads(lines[0])
+    assert set(summary) >= {
+        "accuracy",
+        "top3",
+        "none_precision",
+        "none_recall",
+        "n",
+        "by_kind",
+        "by_lang",
+    }
+    assert summary["n"] == 170
+
+
+def test_eval_text_lists_the_misses() -> None:
+    result = _run("eval", str(DATA / "queries.jsonl"))
+    assert result.returncode == 0
+    assert "accuracy" in result.stdout
+    assert "misses (" in result.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_flags_override_the_environment_and_the_bot_answers(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "FRONTOFFICE_PORT": "1",
+        "FRONTOFFICE_DB_URL": "sqlite:////nonexistent/x.db",
+    }
+    process = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'serve.db'}"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("serve did not start")
+        body = json.dumps(
+            teams_message("wat kost een werklunch?", deliveryMode="expectReplies")
+        ).encode()
+        request = urllib.request.Request(
+            f"{base}/api/messages", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            replies = json.loads(response.read())
+        assert any("8,50" in (a.get("text") or "") for a in replies["activities"])
+        bad = urllib.request.Request(
+            f"{base}/api/messages", data=b"{not json", headers={"Content-Type": "application/json"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(bad, timeout=10)
+        error.value.close()
+        assert error.value.code == 400
+    finally:
+        process.terminate()
+        _, log = process.communicate(timeout=10)
+    assert '"msg": "activity"' in log
+    assert "werklunch" not in log  # message text never reaches the log
