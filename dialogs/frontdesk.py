@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from dialogs import cards
+from dialogs.commands import command_for
 from dialogs.language import choose as choose_language
 from dialogs.messages import t
 from dialogs.replies import CardUpdate, Reply
@@ -39,7 +40,6 @@ _GREETINGS = frozenset(
 _THANKS = frozenset(
     ["bedankt", "dank", "dankjewel", "dankje", "thanks", "thank", "thx", "top", "super", "merci"]
 )
-_HELP = frozenset(("help", "hulp", "menu", "?", "wat kun je", "what can you do", "wat kan je"))
 
 
 class KnowledgeSource(Protocol):
@@ -101,9 +101,9 @@ class FrontDesk:
     # -- decisions ------------------------------------------------------------------
 
     def _small_talk(self, snapshot: Snapshot, text: str, language: str) -> list[Reply] | None:
-        folded = fold(text)
-        tokens = folded.split()
-        if folded in _HELP or text.strip() == "?" or (tokens and tokens[0] in ("help", "hulp")):
+        tokens = fold(text).split()
+        command = command_for(text)
+        if command is not None and command.title == "help":
             emergency = snapshot.knowledge.organisation.emergency.in_language(language)
             return [Reply(text=t(language, "help", emergency=emergency))]
         if 0 < len(tokens) <= 6 and snapshot.matcher.match(text).decision is Decision.NONE:
