@@ -9,9 +9,11 @@ How it scores (see docs/MATCHER.md for the calibration):
    modifier, with linking ``s``/``e``/``en``); otherwise a typo is looked up in a
    deletion neighbourhood and confirmed with rapidfuzz's normalised Levenshtein
    similarity. Adjacent token pairs are looked up as phrases ("te koud", "zit vast").
-3. A target (a product, a redirect, or an out-of-scope topic) scores the sum over
-   query tokens of idf x field weight x similarity. FAQ entries are a second index.
-4. ``decide`` turns the ranked targets into one decision with calibrated thresholds.
+3. A product (or redirect) scores the sum over query tokens of idf x field weight x
+   similarity; field weights add up per product and saturate. FAQ entries are a
+   second index. Out-of-scope cues (knowledge/default/out_of_scope.yaml) are matched
+   as whole phrases.
+4. ``_decide`` turns the ranking into one decision with calibrated ``Thresholds``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from rapidfuzz.distance import Levenshtein
 
 from knowledge.loader import Knowledge
 from knowledge.model import Product
-from knowledge.text import Analyzer, fold
+from knowledge.text import Analyzer
 
 # Field weights: how strongly a word in this part of the knowledge points at its target.
 NAME_WEIGHT = 3.0
@@ -55,20 +57,17 @@ class Decision(StrEnum):
 class TargetKind(StrEnum):
     PRODUCT = "product"
     REDIRECT = "redirect"
-    OUT_OF_SCOPE = "out_of_scope"
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     """Calibrated on tests/data/queries.jsonl; see docs/MATCHER.md."""
 
-    none_below: float = 9.0  # top product score under this: nothing fits
+    none_below: float = 10.0  # top product score under this: nothing fits
     unknown_share: float = 0.5  # most words unknown to the knowledge and a weak top: nothing fits
-    out_of_scope_ratio: float = 0.8  # an out-of-scope topic this close to the top: not ours
     choose_ratio: float = 0.8  # runner-up at least this share of the top: offer a choice
-    choose_max_confidence: float = 14.0  # ... unless the top is already this strong
+    choose_max_confidence: float = 40.0  # ... unless the top is already this strong
     answer_min: float = 5.0  # best FAQ entry score for an answer
-    answer_share: float = 0.5  # ... and at least this share of its product's score
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +109,6 @@ class Match:
 class _Target:
     id: str
     kind: TargetKind
-    context: bool = False
 
 
 class _Index:
@@ -368,11 +366,7 @@ class Matcher:
         faq_scores = self._score(self._faq_index, terms, phrases)
 
         ranked = sorted(scores.items(), key=lambda item: -item[1])
-        products = [
-            Candidate(self._targets[t].id, round(s, 3))
-            for t, s in ranked
-            if self._targets[t].kind is not TargetKind.OUT_OF_SCOPE
-        ]
+        products = [Candidate(self._targets[t].id, round(s, 3)) for t, s in ranked]
         topics = self._cues_in(tokens)
         faq = sorted(
             (
@@ -437,7 +431,3 @@ class Matcher:
 
 def _deletions(word: str) -> list[str]:
     return [word[:i] + word[i + 1 :] for i in range(len(word))]
-
-
-def normalise_for_display(text: str) -> str:
-    return fold(text)
