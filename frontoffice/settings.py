@@ -55,6 +55,36 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     ),
     "MicrosoftAppPassword": ("(empty)", "Client secret of the app registration."),
     "MicrosoftAppTenantId": ("(empty)", "Tenant of the app registration (SingleTenant)."),
+    "FRONTOFFICE_MANIFEST_BOT_ID": (
+        "`MicrosoftAppId`",
+        "`manifest build`: the bot's app id (GUID); flags and the other "
+        "`FRONTOFFICE_MANIFEST_*` variables: manifest/README.md.",
+    ),
+    "FRONTOFFICE_MANIFEST_APP_ID": ("the bot id", "`manifest build`: the Teams app id (GUID)."),
+    "FRONTOFFICE_MANIFEST_VERSION": ("the package version", "`manifest build`: app version X.Y.Z."),
+    "FRONTOFFICE_MANIFEST_OUT": ("build/app.zip", "`manifest build`: where the package goes."),
+    "FRONTOFFICE_MANIFEST_DEVELOPER_NAME": (
+        "Facilitair Bedrijf",
+        "`manifest build`: developer name.",
+    ),
+    "FRONTOFFICE_MANIFEST_WEBSITE_URL": (
+        "https://frontoffice.example.org/",
+        "`manifest build`: developer website.",
+    ),
+    "FRONTOFFICE_MANIFEST_PRIVACY_URL": (
+        "https://frontoffice.example.org/privacy",
+        "`manifest build`: privacy statement.",
+    ),
+    "FRONTOFFICE_MANIFEST_TERMS_URL": (
+        "https://frontoffice.example.org/terms",
+        "`manifest build`: terms of use.",
+    ),
+    "FRONTOFFICE_MANIFEST_VALID_DOMAINS": (
+        "the website's host",
+        "`manifest build`: comma-separated `validDomains`.",
+    ),
+    "FRONTOFFICE_MANIFEST_ACCENT_COLOR": ("#1E6F5C", "`manifest build`: accent colour."),
+    "FRONTOFFICE_MANIFEST_TEMPLATE_DIR": ("`manifest/`", "`manifest build`: template folder."),
     "FRONTOFFICE_OPENID_METADATA_URL": (
         "(Bot Framework's)",
         "Override the OpenID metadata URL used to validate channel tokens (tests, sovereign clouds).",
