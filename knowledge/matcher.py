@@ -18,14 +18,16 @@ How it scores (see docs/MATCHER.md for the calibration):
 
 from __future__ import annotations
 
-import math
+import gc
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from knowledge.index import InvertedIndex, Vocabulary, top
 from knowledge.loader import Knowledge
 from knowledge.model import Product
 from knowledge.text import Analyzer
@@ -37,8 +39,6 @@ DESCRIPTION_WEIGHT = 1.5
 QUESTION_WEIGHT = 0.5
 ANSWER_WEIGHT = 0.3
 PHRASE_BONUS = 1.0  # an adjacent pair that matches counts once more on top of its words
-SATURATION_MAX = 5.0  # the most one word can weigh for one product
-SATURATION_K = 2.5  # summed field weight at which a word reaches half of that
 FUZZY_MIN_SIMILARITY = 0.8
 FUZZY_MIN_LENGTH = 5
 COMPOUND_MIN_PART = 3
@@ -111,43 +111,34 @@ class _Target:
     kind: TargetKind
 
 
-class _Index:
-    """An inverted index from key to (target, weight), with idf."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.postings: dict[str, list[tuple[int, float]]] = {}
-        self._building: dict[str, dict[int, float]] = defaultdict(dict)
-        self.idf: dict[str, float] = {}
-
-    def add(self, key: str, target: int, weight: float) -> None:
-        bucket = self._building[key]
-        bucket[target] = bucket.get(target, 0.0) + weight
-
-    def freeze(self) -> None:
-        """Saturate: a word used all over a product's texts is central to it, but only so much."""
-        for key, bucket in self._building.items():
-            postings = [
-                (target, SATURATION_MAX * total / (total + SATURATION_K))
-                for target, total in bucket.items()
-            ]
-            self.postings[key] = postings
-            # A product that only mentions a word in passing (one FAQ question) makes it
-            # less telling than one that is about it: document frequency weighted so.
-            frequency = sum(weight for _, weight in postings) / SATURATION_MAX
-            self.idf[key] = math.log(1.0 + self.size / frequency)
-        self._building = defaultdict(dict)
+_Term = tuple[tuple[str, float], ...]  # one query word: its index keys with a similarity factor
+_Pair = tuple[str, str]  # two adjacent words, by their first keys
 
 
 @dataclass(frozen=True, slots=True)
-class _QueryTerm:
-    keys: tuple[tuple[str, float], ...]  # (key, factor)
+class _Word:
+    key_ids: tuple[int, ...]
+    first: str
+
+
+_NOT_CONTENT = _Word((), "")
 
 
 class Matcher:
     """Built once per knowledge version; ``match`` is pure and thread-safe."""
 
     def __init__(self, knowledge: Knowledge, thresholds: Thresholds | None = None) -> None:
+        # The build makes millions of small objects that all live on: the cyclic garbage
+        # collector would scan them again and again for nothing (a third of the time).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._build(knowledge, thresholds)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _build(self, knowledge: Knowledge, thresholds: Thresholds | None) -> None:
         self.thresholds = thresholds or Thresholds()
         self._knowledge = knowledge
         location_words = [*knowledge.organisation.buildings]
@@ -155,30 +146,37 @@ class Matcher:
         self._targets: list[_Target] = []
         self._faqs: list[tuple[str, str]] = []  # (product id, faq id)
         self._surface: dict[str, tuple[str, ...]] = {}  # folded word -> its keys
-        self._deletes: dict[str, list[str]] = defaultdict(list)
-        self._vocabulary: dict[int, set[str]] = defaultdict(set)  # target -> folded words
+        self._by_length: dict[int, list[str]] = defaultdict(list)  # for typo look-up
+        self._vocabularies: dict[int, frozenset[str]] = {}  # target -> its words, on demand
 
         products = list(knowledge.products.values())
         topics = knowledge.out_of_scope
-        self._index = _Index(len(products))
-        faq_count = sum(len(p.faq) for p in products)
-        self._faq_index = _Index(max(faq_count, 1))
+        vocabulary = Vocabulary()
+        self._index = InvertedIndex(len(products), vocabulary)
+        self._faq_index = InvertedIndex(max(sum(len(p.faq) for p in products), 1), vocabulary)
+        self._vocabulary_ids = vocabulary
+        self._analysed: dict[str, tuple[int, ...]] = {}
+        self._words: dict[str, _Word] = {}
 
         for product in products:
             target = len(self._targets)
             kind = TargetKind.REDIRECT if product.is_redirect else TargetKind.PRODUCT
             self._targets.append(_Target(product.id, kind))
-            for text, weight in self._product_texts(product):
-                self._add_text(self._index, target, text, weight)
+            self._index.add_target(
+                target,
+                [
+                    (self._analyse_text(text), weight)
+                    for text, weight in self._product_texts(product)
+                ],
+            )
             for entry in product.faq:
-                faq_target = len(self._faqs)
                 self._faqs.append((product.id, entry.id))
-                for _lang, question in entry.questions.all():
-                    self._add_text(self._faq_index, faq_target, question, 1.0, vocabulary=False)
-                for answer in (entry.answer.nl, entry.answer.en):
-                    self._add_text(
-                        self._faq_index, faq_target, answer, ANSWER_WEIGHT / 1.0, vocabulary=False
-                    )
+                faq_target = len(self._faqs) - 1
+                texts = [(q, 1.0) for _lang, q in entry.questions.all()]
+                texts += [(entry.answer.nl, ANSWER_WEIGHT), (entry.answer.en, ANSWER_WEIGHT)]
+                self._faq_index.add_target(
+                    faq_target, [(self._analyse_text(text), weight) for text, weight in texts]
+                )
         # Out-of-scope cues are matched as whole phrases, never word by word:
         # "wat voor weer" is small talk, "weer" alone is not.
         self._cues: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
@@ -189,11 +187,11 @@ class Matcher:
                     self._cues[keys[0]].append((keys, topic.id))
         self._index.freeze()
         self._faq_index.freeze()
+        self._analysed, self._words = {}, {}
         self._target_index = {target.id: i for i, target in enumerate(self._targets)}
         for word in self._surface:
-            if len(word) >= FUZZY_MIN_LENGTH:
-                for variant in _deletions(word):
-                    self._deletes[variant].append(word)
+            if len(word) >= FUZZY_MIN_LENGTH - 1:
+                self._by_length[len(word)].append(word)
 
     # -- building ---------------------------------------------------------------
 
@@ -210,32 +208,48 @@ class Matcher:
             for _lang, question in entry.questions.all():
                 yield question, QUESTION_WEIGHT
 
-    def _add_text(
-        self, index: _Index, target: int, text: str, weight: float, vocabulary: bool = True
-    ) -> None:
-        tokens = self.analyzer.tokens(text)
-        previous: tuple[str, ...] | None = None
-        for token in tokens:
-            keys = self.analyzer.keys(token)
-            content = self.analyzer.is_content(token)
-            if content:
-                for key in keys:
-                    index.add(key, target, weight)
-                if vocabulary:
-                    self._surface.setdefault(token, keys)
-                    self._vocabulary[target].add(token)
-            if previous is not None and content:
-                for left in previous:
-                    for right in keys:
-                        index.add(f"{left} {right}", target, weight)
-            previous = keys if content else None
+    def _analyse_text(self, text: str) -> tuple[int, ...]:
+        """A knowledge text's index keys (words and adjacent pairs) as ids (cached)."""
+        cached = self._analysed.get(text)
+        if cached is not None:
+            return cached
+        ids = self._vocabulary_ids.ids
+        out: list[int] = []
+        previous: str | None = None
+        for token in self.analyzer.tokens(text):
+            word = self._words.get(token)
+            if word is None:
+                word = self._words[token] = self._describe(token)
+            if word is _NOT_CONTENT:
+                previous = None
+                continue
+            out.extend(word.key_ids)
+            if previous is not None:
+                pair = (previous, word.first)
+                pair_id = ids.get(pair)
+                if pair_id is None:
+                    pair_id = ids[pair] = len(ids)
+                out.append(pair_id)
+            previous = word.first
+        result = tuple(out)
+        self._analysed[text] = result
+        return result
+
+    def _describe(self, token: str) -> _Word:
+        """A knowledge word, once: its keys as ids, and its first key for pairs."""
+        if not self.analyzer.is_content(token):
+            return _NOT_CONTENT
+        keys = self.analyzer.keys(token)
+        self._surface.setdefault(token, keys)
+        ids = self._vocabulary_ids.ids
+        key_ids = tuple(ids.setdefault(key, len(ids)) for key in keys)
+        return _Word(key_ids, keys[0])
 
     # -- matching -----------------------------------------------------------------
 
     def _lookup(self, token: str) -> tuple[tuple[str, float], ...]:
-        index = self._index.postings
         keys = self.analyzer.keys(token)
-        found = tuple((k, 1.0) for k in keys if k in index or k in self._faq_index.postings)
+        found = tuple((k, 1.0) for k in keys if k in self._index or k in self._faq_index)
         if found:
             return found
         split = self._split_compound(token)
@@ -250,7 +264,7 @@ class Matcher:
         best_head = 0
         for cut in range(COMPOUND_MIN_PART, len(token) - COMPOUND_MIN_PART + 1):
             head = token[cut:]
-            head_keys = [k for k in self.analyzer.keys(head) if k in self._index.postings]
+            head_keys = [k for k in self.analyzer.keys(head) if k in self._index]
             if not head_keys or len(head) <= best_head:
                 continue
             found = [(k, COMPOUND_HEAD_FACTOR) for k in head_keys]
@@ -258,9 +272,7 @@ class Matcher:
             for candidate in (modifier, modifier[:-1], modifier[:-2]):
                 if len(candidate) < COMPOUND_MIN_PART:
                     continue
-                modifier_keys = [
-                    k for k in self.analyzer.keys(candidate) if k in self._index.postings
-                ]
+                modifier_keys = [k for k in self.analyzer.keys(candidate) if k in self._index]
                 if modifier_keys:
                     found.extend((k, COMPOUND_MODIFIER_FACTOR) for k in modifier_keys)
                     break
@@ -268,32 +280,34 @@ class Matcher:
         return best
 
     def _fuzzy(self, token: str) -> tuple[tuple[str, float], ...]:
-        seen: set[str] = set()
-        best_similarity = 0.0
-        best_word = ""
-        for variant in (token, *_deletions(token)):
-            for word in self._deletes.get(variant, ()):
-                if word in seen:
-                    continue
-                seen.add(word)
-                similarity = Levenshtein.normalized_similarity(token, word)
-                if similarity > best_similarity:
-                    best_similarity, best_word = similarity, word
-            if variant in self._surface and variant not in seen:
-                seen.add(variant)
-                similarity = Levenshtein.normalized_similarity(token, variant)
-                if similarity > best_similarity:
-                    best_similarity, best_word = similarity, variant
-        if best_similarity < FUZZY_MIN_SIMILARITY:
+        """A typo: the most similar knowledge word of about the same length (rapidfuzz)."""
+        best: tuple[str, float] | None = None
+        for offset in (0, -1, 1, -2, 2):  # same length first: ties go to it
+            length = len(token) + offset
+            words = self._by_length.get(length)
+            if not words:
+                continue
+            found = process.extractOne(
+                token,
+                words,
+                scorer=Levenshtein.normalized_similarity,
+                # rapidfuzz turns the cut-off into a whole edit distance: stay just below
+                score_cutoff=(FUZZY_MIN_SIMILARITY if best is None else best[1]) - 0.005,
+            )
+            if found is None or found[1] < FUZZY_MIN_SIMILARITY - 1e-9:
+                continue
+            if best is None or found[1] > best[1]:
+                best = (found[0], found[1])
+        if best is None:
             return ()
+        best_word, best_similarity = best
         return tuple((k, best_similarity) for k in self._surface[best_word])
 
-    def _analyse(
-        self, text: str
-    ) -> tuple[list[str], list[_QueryTerm], list[tuple[str, ...]], float]:
+    def _analyse(self, text: str) -> tuple[list[str], list[_Term], list[tuple[_Pair, ...]], float]:
+        """Tokens, matched terms, adjacent pairs, and the share of words the knowledge lacks."""
         tokens = self.analyzer.tokens(text)
-        terms: list[_QueryTerm] = []
-        phrases: list[tuple[str, ...]] = []
+        terms: list[_Term] = []
+        phrases: dict[tuple[_Pair, ...], None] = {}
         previous: tuple[str, ...] | None = None
         previous_token = ""
         seen: set[str] = set()
@@ -305,78 +319,34 @@ class Matcher:
                 seen.add(token)
                 found = self._lookup(token)
                 if found:
-                    terms.append(_QueryTerm(found))
+                    terms.append(found)
                 elif not any(ch.isdigit() for ch in token):
                     unknown += 1
             if previous is not None and content:
-                phrases.append(tuple(f"{left} {right}" for left in previous for right in keys))
+                phrases[((previous[0], keys[0]),)] = None
                 # "vergader ruimte", "zit sta" written apart: try the compound as one word
-                joined = [
-                    k
-                    for k in self.analyzer.keys(previous_token + token)
-                    if k in self._index.postings
-                ]
+                joined = tuple(
+                    (k, 1.0) for k in self.analyzer.keys(previous_token + token) if k in self._index
+                )
                 if joined:
-                    terms.append(_QueryTerm(tuple((k, 1.0) for k in joined)))
+                    terms.append(joined)
             previous = keys if content else None
             previous_token = token
-        return tokens, terms, phrases, (unknown / len(seen) if seen else 1.0)
-
-    @staticmethod
-    def _score(
-        index: _Index, terms: list[_QueryTerm], phrases: list[tuple[str, ...]]
-    ) -> dict[int, float]:
-        scores: dict[int, float] = defaultdict(float)
-        for term in terms:
-            best: dict[int, float] = {}
-            for key, factor in term.keys:
-                postings = index.postings.get(key)
-                if postings is None:
-                    continue
-                idf = index.idf[key] * factor
-                for target, weight in postings:
-                    value = idf * weight
-                    if value > best.get(target, 0.0):
-                        best[target] = value
-            for target, value in best.items():
-                scores[target] += value
-        seen: set[tuple[str, ...]] = set()
-        for variants in phrases:
-            if variants in seen:
-                continue
-            seen.add(variants)
-            best = {}
-            for phrase in variants:
-                postings = index.postings.get(phrase)
-                if postings is None:
-                    continue
-                idf = index.idf[phrase] * PHRASE_BONUS
-                for target, weight in postings:
-                    if idf * weight > best.get(target, 0.0):
-                        best[target] = idf * weight
-            for target, value in best.items():
-                scores[target] += value
-        return scores
+        return tokens, terms, list(phrases), (unknown / len(seen) if seen else 1.0)
 
     def match(self, text: str) -> Match:
         text = text[:2000]
         tokens, terms, phrases, unknown = self._analyse(text)
         is_question = self.analyzer.is_question(tokens, text)
-        scores = self._score(self._index, terms, phrases)
-        faq_scores = self._score(self._faq_index, terms, phrases)
-
-        ranked = sorted(scores.items(), key=lambda item: -item[1])
-        products = [Candidate(self._targets[t].id, round(s, 3)) for t, s in ranked]
-        topics = self._cues_in(tokens)
-        faq = sorted(
-            (
-                Candidate(self._faqs[f][0], round(s, 3), self._faqs[f][1])
-                for f, s in faq_scores.items()
-            ),
-            key=lambda c: -c.score,
-        )[:5]
-        decision, topic = self._decide(products, topics, faq, is_question, unknown)
-        return Match(decision, tuple(products[:5]), tuple(faq), is_question, topic)
+        scores = self._index.score(terms, phrases, PHRASE_BONUS)
+        faq_scores = self._faq_index.score(terms, phrases, PHRASE_BONUS)
+        products = [Candidate(self._targets[t].id, round(score, 3)) for t, score in top(scores, 5)]
+        faq = [
+            Candidate(self._faqs[f][0], round(score, 3), self._faqs[f][1])
+            for f, score in top(faq_scores, 5)
+        ]
+        decision, topic = self._decide(products, self._cues_in(tokens), faq, is_question, unknown)
+        return Match(decision, tuple(products), tuple(faq), is_question, topic)
 
     def _decide(
         self,
@@ -409,6 +379,21 @@ class Matcher:
             return Decision.CHOOSE, None
         return Decision.PRODUCT, None
 
+    def _vocabulary(self, product_id: str) -> frozenset[str]:
+        """The words of a product's own texts (computed when first needed)."""
+        target = self._target_index[product_id]
+        words = self._vocabularies.get(target)
+        if words is None:
+            product = self._knowledge.products[product_id]
+            words = frozenset(
+                token
+                for text, _weight in self._product_texts(product)
+                for token in self.analyzer.tokens(text)
+                if self.analyzer.is_content(token)
+            )
+            self._vocabularies[target] = words
+        return words
+
     def _cue_key(self, token: str) -> str:
         return self.analyzer.keys(token)[0]
 
@@ -424,10 +409,6 @@ class Matcher:
 
     def _covers(self, product_id: str, cue: tuple[str, ...]) -> bool:
         """Does the product's own vocabulary use the cue's content words ('thuis' for home office)?"""
-        words = self._vocabulary[self._target_index[product_id]]
+        words = self._vocabulary(product_id)
         content = [token for token in cue if self.analyzer.is_content(token)]
         return bool(content) and all(token in words for token in content)
-
-
-def _deletions(word: str) -> list[str]:
-    return [word[:i] + word[i + 1 :] for i in range(len(word))]
