@@ -6,9 +6,10 @@ How it scores (see docs/MATCHER.md for the calibration):
    English Snowball stems, equivalents mapped to one key).
 2. Each query token is looked up in an inverted index of the knowledge: exact
    keys first; otherwise the token is split as a Dutch compound (head and
-   modifier, with linking ``s``/``e``/``en``); otherwise a typo is looked up in a
-   deletion neighbourhood and confirmed with rapidfuzz's normalised Levenshtein
-   similarity. Adjacent token pairs are looked up as phrases ("te koud", "zit vast").
+   modifier, with linking ``s``/``e``/``en``); otherwise it is taken for a typo of the
+   most similar knowledge word of about the same length (rapidfuzz, normalised
+   Levenshtein similarity). Adjacent token pairs are looked up as phrases ("te koud",
+   "zit vast") and as one word ("vergader ruimte").
 3. A product (or redirect) scores the sum over query tokens of idf x field weight x
    similarity; field weights add up per product and saturate. FAQ entries are a
    second index. Out-of-scope cues (knowledge/default/out_of_scope.yaml) are matched
