@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 from botbuilder.core import TurnContext
@@ -16,21 +16,39 @@ from botbuilder.schema import ActivityTypes
 from bot import sdk_patches
 from bot.auth import build_authentication
 from bot.http import healthz, messages, readyz
-from bot.keys import ADAPTER, BOT, KNOWLEDGE, SETTINGS, STORE_ENGINE
+from bot.keys import ADAPTER, BOT, KNOWLEDGE, OUTBOX, SETTINGS, STORE_ENGINE, TICKET_STORE, TICKETS
 from bot.teams_bot import FrontOfficeBot, to_activity
+from bot.ticket_api import add_routes as add_ticket_routes
 from dialogs.frontdesk import FrontDesk
 from dialogs.messages import t
 from dialogs.replies import Reply
+from frontoffice.backoffices import build_backoffices
 from frontoffice.settings import Settings
+from knowledge.catalogue import KnowledgeCatalogue, KnowledgeSla
 from knowledge.reload import KnowledgeHolder
+from servicedesk.backoffice import BackOffice
+from servicedesk.clock import Clock, SystemClock
+from servicedesk.outbox import OutboxWorker, RetryPolicy
 from servicedesk.persistence.conversation_store import SqlConversationStore
 from servicedesk.persistence.database import create_engine, migrate
+from servicedesk.persistence.ticket_store import SqlTicketStore
+from servicedesk.service import TicketService
 
 log = logging.getLogger(__name__)
+_BACKOFFICES_GIVEN = web.AppKey("backoffices_given", dict)
+_CLOCK = web.AppKey("clock", SystemClock)
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    backoffices: dict[str, BackOffice] | None = None,
+) -> web.Application:
+    """The whole app. Tests may pass a clock and back offices (e.g. for a fake TOPdesk);
+    otherwise the back offices come from the knowledge's backoffices.yaml."""
     sdk_patches.apply()
+    clock = clock or SystemClock()
     app = web.Application(client_max_size=settings.max_body_bytes)
     engine = create_engine(settings.db_url)
     holder = KnowledgeHolder(settings.knowledge_dir)
@@ -57,6 +75,15 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+
+    ticket_store = SqlTicketStore(engine)
+    app[TICKET_STORE] = ticket_store
+    app[TICKETS] = TicketService(
+        ticket_store, KnowledgeCatalogue(holder), KnowledgeSla(holder), clock
+    )
+    app[_BACKOFFICES_GIVEN] = backoffices or {}
+    app[_CLOCK] = clock
+    add_ticket_routes(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
 
@@ -67,9 +94,33 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         await asyncio.to_thread(migrate, settings.db_url)
     holder = app[KNOWLEDGE]
     await asyncio.to_thread(holder.load)
-    reloader = None
+    tasks: list[asyncio.Task[None]] = []
     if settings.knowledge_reload_seconds > 0:
-        reloader = asyncio.create_task(_watch_knowledge(holder, settings.knowledge_reload_seconds))
+        tasks.append(
+            asyncio.create_task(_watch_knowledge(holder, settings.knowledge_reload_seconds))
+        )
+    backoffices = app[_BACKOFFICES_GIVEN] or build_backoffices(
+        holder.current().knowledge.backoffices
+    )
+    worker = OutboxWorker(
+        app[TICKET_STORE],
+        backoffices,
+        app[_CLOCK],
+        RetryPolicy(max_attempts=settings.outbox_max_attempts),
+    )
+    app[OUTBOX] = worker
+    if settings.outbox_seconds > 0:
+        tasks.append(
+            asyncio.create_task(_every(settings.outbox_seconds, worker.run_once, "outbox"))
+        )
+    if settings.poll_seconds > 0:
+        tasks.append(
+            asyncio.create_task(
+                _every(
+                    settings.poll_seconds, lambda: _poll(app, backoffices), "back-office polling"
+                )
+            )
+        )
     log.info(
         "front office ready",
         extra={
@@ -78,11 +129,37 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         },
     )
     yield
-    if reloader is not None:
-        reloader.cancel()
+    for task in tasks:
+        task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await reloader
+            await task
+    for backoffice in backoffices.values():
+        close = getattr(backoffice, "close", None)
+        if close is not None:
+            await close()
     app[STORE_ENGINE].dispose()
+
+
+async def _every(seconds: float, work: Callable[[], Awaitable[object]], what: str) -> None:
+    while True:
+        try:
+            await work()
+        except Exception:  # noqa: BLE001 - a background loop must survive anything
+            log.exception("%s failed; trying again", what)
+        await asyncio.sleep(seconds)
+
+
+async def _poll(app: web.Application, backoffices: dict[str, BackOffice]) -> None:
+    """Read status changes from back offices that offer no push (TOPdesk)."""
+    service = app[TICKETS]
+    for name, backoffice in backoffices.items():
+        if name == "builtin":
+            continue
+        known = await app[TICKET_STORE].external_tickets(name)
+        if not known:
+            continue
+        for update in await backoffice.updates(known):
+            await service.apply_update(update)
 
 
 async def _watch_knowledge(holder: KnowledgeHolder, interval: float) -> None:

@@ -9,6 +9,9 @@ from sqlalchemy.engine import Engine
 
 from frontoffice.settings import Settings
 from knowledge.reload import KnowledgeHolder
+from servicedesk.outbox import OutboxWorker
+from servicedesk.persistence.ticket_store import SqlTicketStore
+from servicedesk.service import TicketService
 
 if TYPE_CHECKING:
     from botbuilder.integration.aiohttp import CloudAdapter
@@ -20,3 +23,6 @@ STORE_ENGINE = web.AppKey("store_engine", Engine)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeHolder)
 ADAPTER: web.AppKey[CloudAdapter] = web.AppKey("adapter")
 BOT: web.AppKey[FrontOfficeBot] = web.AppKey("bot")
+TICKETS = web.AppKey("tickets", TicketService)
+TICKET_STORE = web.AppKey("ticket_store", SqlTicketStore)
+OUTBOX = web.AppKey("outbox", OutboxWorker)

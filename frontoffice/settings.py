@@ -41,6 +41,16 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     ),
     "FRONTOFFICE_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR."),
     "FRONTOFFICE_LOG_FORMAT": ("json", "`json` (one object per line) or `text`."),
+    "FRONTOFFICE_API_TOKEN": (
+        "(empty: API closed)",
+        "Bearer token for the ticket API `/api/v1/tickets` (phone, counter, integrations).",
+    ),
+    "FRONTOFFICE_OUTBOX_SECONDS": ("1", "How often due deliveries to back offices are sent."),
+    "FRONTOFFICE_OUTBOX_MAX_ATTEMPTS": (
+        "10",
+        "Delivery attempts before a job is marked `failed` for an admin to see.",
+    ),
+    "FRONTOFFICE_POLL_SECONDS": ("60", "How often TOPdesk is polled for status changes."),
     "FRONTOFFICE_MIGRATE_ON_START": (
         "true",
         "`serve` upgrades the database schema before it listens.",
@@ -124,6 +134,10 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"
     migrate_on_start: bool = True
+    api_token: str = ""
+    outbox_seconds: float = 1.0
+    outbox_max_attempts: int = 10
+    poll_seconds: float = 60.0
     app_type: str = "MultiTenant"
     app_id: str = ""
     app_password: str = ""
@@ -180,6 +194,19 @@ class Settings:
             if v not in ("json", "text"):
                 raise ConfigurationError("FRONTOFFICE_LOG_FORMAT must be json or text")
             kwargs["log_format"] = v
+        if (v := get("FRONTOFFICE_API_TOKEN")) is not None:
+            kwargs["api_token"] = v
+        for name, attribute in (
+            ("FRONTOFFICE_OUTBOX_SECONDS", "outbox_seconds"),
+            ("FRONTOFFICE_POLL_SECONDS", "poll_seconds"),
+        ):
+            if (v := get(name)) is not None:
+                try:
+                    kwargs[attribute] = float(v)
+                except ValueError as exc:
+                    raise ConfigurationError(f"{name} must be a number, not {v!r}") from exc
+        if (v := get("FRONTOFFICE_OUTBOX_MAX_ATTEMPTS")) is not None:
+            kwargs["outbox_max_attempts"] = _int(v, "FRONTOFFICE_OUTBOX_MAX_ATTEMPTS", 1)
         if (v := get("FRONTOFFICE_MIGRATE_ON_START")) is not None:
             kwargs["migrate_on_start"] = _bool(v, "FRONTOFFICE_MIGRATE_ON_START")
         for name, attribute in (

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from knowledge.model import (
+    BackOfficeConfig,
     Language,
     Organisation,
     OutOfScopeTopic,
@@ -31,6 +32,7 @@ SLA = "sla.yaml"
 QUEUES = "queues.yaml"
 LANGUAGE = "language.yaml"
 OUT_OF_SCOPE = "out_of_scope.yaml"
+BACKOFFICES = "backoffices.yaml"
 PRODUCTS = "products"
 
 M = TypeVar("M")
@@ -49,6 +51,7 @@ class Knowledge:
     products: dict[str, Product]
     out_of_scope: list[OutOfScopeTopic]
     language: Language
+    backoffices: dict[str, BackOfficeConfig] = field(default_factory=dict)
     fingerprint: tuple[tuple[str, int, int], ...] = field(default=(), compare=False)
 
     def product(self, product_id: str) -> Product:
@@ -191,6 +194,9 @@ def check_knowledge(folder: Path) -> tuple[Knowledge | None, list[str]]:
     queues = single(QUEUES, TypeAdapter(dict[str, Queue]))
     language = single(LANGUAGE, Language)
     out_of_scope = _load_out_of_scope(folder / OUT_OF_SCOPE, problems)
+    backoffices = _load_backoffices(folder / BACKOFFICES, problems)
+    if queues is not None:
+        _check_queue_backoffices(folder / QUEUES, queues, backoffices, problems)
     products = _load_products(folder / PRODUCTS, problems, queues, sla)
 
     if problems.lines or None in (organisation, sla, queues, language):
@@ -203,9 +209,44 @@ def check_knowledge(folder: Path) -> tuple[Knowledge | None, list[str]]:
         products=products,
         out_of_scope=out_of_scope,
         language=language,
+        backoffices=backoffices,
         fingerprint=stamp,
     )
     return knowledge, []
+
+
+def _load_backoffices(path: Path, problems: _Problems) -> dict[str, BackOfficeConfig]:
+    if not path.is_file():
+        return {}
+    read = _read_yaml(path, problems)
+    if read is None:
+        return {}
+    parsed = _validate(
+        path, read[0] or {}, read[1], TypeAdapter(dict[str, BackOfficeConfig]), problems
+    )
+    if parsed and "builtin" in parsed:
+        problems.add(path, _line_for(("builtin",), read[1]), "builtin", "the name is reserved")
+    return parsed or {}
+
+
+def _check_queue_backoffices(
+    path: Path,
+    queues: dict[str, Queue],
+    backoffices: dict[str, BackOfficeConfig],
+    problems: _Problems,
+) -> None:
+    lines: dict[tuple[Any, ...], int] = {}
+    for queue_id, queue in queues.items():
+        if queue.backoffice != "builtin" and queue.backoffice not in backoffices:
+            if not lines:
+                read = _read_yaml(path, _Problems())
+                lines = read[1] if read else {}
+            problems.add(
+                path,
+                _line_for((queue_id, "backoffice"), lines),
+                f"{queue_id}.backoffice",
+                f"unknown back office {queue.backoffice!r} (see {BACKOFFICES})",
+            )
 
 
 class _TopicsFile(BaseModel):

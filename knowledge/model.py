@@ -151,10 +151,36 @@ class SlaClass(Strict):
     clock: Literal["24x7", "business"]
 
 
+class BackOfficeConfig(Strict):
+    """A back office that queues hand their tickets to (backoffices.yaml).
+
+    Secrets are never in these files: ``password_env`` and ``secret_env`` name the
+    environment variables that hold them."""
+
+    kind: Literal["builtin", "topdesk", "webhook"]
+    url: str | None = None
+    login: str | None = None
+    password_env: str | None = None
+    secret_env: str | None = None
+    operator_group: str | None = None
+    category: str | None = None
+    subcategory: str | None = None
+    priorities: dict[str, str] = {}  # our SLA class -> the back office's priority name
+
+    @model_validator(mode="after")
+    def _settings_for_kind(self) -> BackOfficeConfig:
+        needed = {"topdesk": ("url", "login", "password_env"), "webhook": ("url", "secret_env")}
+        missing = [name for name in needed.get(self.kind, ()) if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"a {self.kind} back office needs {', '.join(missing)}")
+        return self
+
+
 class Queue(Strict):
     name: Text
     lead: Text
     staff: list[NonEmpty] = []
+    backoffice: NonEmpty = "builtin"  # "builtin" (Teams cards) or a name from backoffices.yaml
 
 
 class OutOfScopeTopic(Strict):

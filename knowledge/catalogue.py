@@ -1,0 +1,83 @@
+"""The knowledge seen through the core's ports: the catalogue and the SLA policy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from knowledge.loader import Knowledge
+from servicedesk.errors import InputError
+from servicedesk.service import Offering
+from servicedesk.sla import SlaClock
+from servicedesk.tickets import Deadlines
+
+
+class _Source(Protocol):
+    def current(self) -> _Snapshot: ...
+
+
+class _Snapshot(Protocol):
+    @property
+    def knowledge(self) -> Knowledge: ...
+
+
+class KnowledgeCatalogue:
+    """``servicedesk.service.Catalogue`` over the current (hot-reloaded) knowledge."""
+
+    def __init__(self, source: _Source) -> None:
+        self._source = source
+
+    def offering(self, product_id: str) -> Offering | None:
+        knowledge = self._source.current().knowledge
+        product = knowledge.products.get(product_id)
+        if product is None:
+            return None
+        if product.redirect is not None:
+            raise InputError(
+                f"product {product_id!r} is not delivered by facilities: {product.redirect.en}"
+            )
+        assert product.queue and product.kwis and product.priority
+        return Offering(
+            product_id=product.id,
+            queue=product.queue,
+            kwis=product.kwis.value,
+            priority=product.priority,
+            charge=product.charge.nl if product.charge else None,
+            required_fields=tuple(kind.value for kind in product.fields),
+            backoffice=knowledge.queues[product.queue].backoffice,
+        )
+
+
+def sla_clock(knowledge: Knowledge) -> SlaClock:
+    """The SLA clock for this organisation's business hours, holidays and classes."""
+    organisation = knowledge.organisation
+    hours = organisation.business_hours
+    return SlaClock.from_config(
+        timezone=organisation.timezone,
+        days=list(hours.days),
+        open=hours.open,
+        close=hours.close,
+        holidays=organisation.holidays,
+        classes={
+            name: (sla.response, sla.resolution, sla.clock)
+            for name, sla in knowledge.sla_classes.items()
+        },
+    )
+
+
+class KnowledgeSla:
+    """``servicedesk.service.SlaPolicy`` that follows knowledge reloads."""
+
+    def __init__(self, source: _Source) -> None:
+        self._source = source
+        self._built_for: Knowledge | None = None
+        self._clock: SlaClock | None = None
+
+    def clock(self) -> SlaClock:
+        knowledge = self._source.current().knowledge
+        if self._clock is None or self._built_for is not knowledge:
+            self._clock, self._built_for = sla_clock(knowledge), knowledge
+        return self._clock
+
+    def deadlines(self, priority: str, start: datetime) -> Deadlines:
+        return self.clock().deadlines(priority, start)

@@ -1,0 +1,211 @@
+"""Use cases for tickets, shared by every channel (chat, phone, counter, e-mail, API).
+
+``TicketService`` checks a request against the catalogue, sets the SLA deadlines,
+and stores the ticket with its delivery job in one transaction. Steps on a ticket
+(accept, progress, delay, resolve, reopen, cancel) go through the domain's rules
+and are saved with optimistic concurrency. Updates read back from a back office
+are applied once each.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from servicedesk.backoffice import StatusUpdate
+from servicedesk.clock import Clock
+from servicedesk.errors import InputError
+from servicedesk.persistence.ticket_store import SqlTicketStore
+from servicedesk.tickets import (
+    FIELD_KINDS,
+    Actor,
+    Channel,
+    Deadlines,
+    IllegalTransition,
+    Requester,
+    Status,
+    Ticket,
+)
+
+log = logging.getLogger(__name__)
+
+
+class UnknownTicket(InputError):
+    """No ticket has this number."""
+
+
+@dataclass(frozen=True, slots=True)
+class Offering:
+    """What the catalogue says about one product, as the ticket service needs it."""
+
+    product_id: str
+    queue: str
+    kwis: str
+    priority: str
+    charge: str | None
+    required_fields: tuple[str, ...]
+    backoffice: str
+
+
+class Catalogue(Protocol):
+    def offering(self, product_id: str) -> Offering | None:
+        """None for an unknown product; ``InputError`` for one that is not ours (redirect)."""
+        ...
+
+
+class SlaPolicy(Protocol):
+    def deadlines(self, priority: str, start: datetime) -> Deadlines: ...
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    product_id: str
+    requester: Requester
+    channel: Channel
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    actor: Actor | None = None  # who registered it, when not the requester (phone, counter)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step on a ticket: accept, progress, hold, delay, resolve, reopen, cancel, close."""
+
+    type: str
+    actor: Actor
+    note: str = ""
+    reason: str = ""
+    expected: datetime | None = None
+
+
+STEPS = ("accept", "progress", "hold", "delay", "resolve", "reopen", "cancel", "close")
+
+
+class TicketService:
+    def __init__(
+        self, store: SqlTicketStore, catalogue: Catalogue, sla: SlaPolicy, clock: Clock
+    ) -> None:
+        self._store = store
+        self._catalogue = catalogue
+        self._sla = sla
+        self._clock = clock
+
+    async def create(self, request: NewTicket) -> Ticket:
+        offering = self._catalogue.offering(request.product_id)
+        if offering is None:
+            raise InputError(f"unknown product {request.product_id!r}")
+        fields = {k: v for k, v in request.fields.items() if v not in (None, "", [])}
+        unknown = sorted(set(fields) - set(FIELD_KINDS))
+        if unknown:
+            raise InputError(
+                f"unknown field(s) {', '.join(unknown)}; known: {', '.join(FIELD_KINDS)}"
+            )
+        missing = [name for name in offering.required_fields if name not in fields]
+        if missing:
+            raise InputError(f"product {offering.product_id} needs {', '.join(missing)}")
+        now = self._clock.now()
+        ticket = Ticket.open(
+            number="",
+            requester=request.requester,
+            product_id=offering.product_id,
+            queue=offering.queue,
+            kwis=offering.kwis,
+            priority=offering.priority,
+            channel=request.channel,
+            fields=fields,
+            charge=offering.charge,
+            at=now,
+            deadlines=self._sla.deadlines(offering.priority, now),
+            actor=request.actor,
+        )
+        stored = await self._store.add(ticket, offering.backoffice)
+        log.info(
+            "ticket created",
+            extra={
+                "ticket": stored.number,
+                "product": offering.product_id,
+                "channel": request.channel.value,
+            },
+        )
+        return stored
+
+    async def get(self, number: str) -> Ticket:
+        ticket = await self._store.get(number)
+        if ticket is None:
+            raise UnknownTicket(f"no ticket {number}")
+        return ticket
+
+    async def find(self, requester: str | None, open_only: bool) -> list[Ticket]:
+        return await self._store.find(requester=requester, open_only=open_only)
+
+    async def act(self, number: str, step: Step) -> Ticket:
+        ticket = await self.get(number)
+        self._apply(ticket, step, self._clock.now())
+        await self._store.save(ticket)
+        log.info(
+            "ticket step",
+            extra={"ticket": number, "step": step.type, "status": ticket.status.value},
+        )
+        return ticket
+
+    async def apply_update(self, update: StatusUpdate) -> bool:
+        """Apply a back-office update once; False when it was applied before."""
+        ticket = await self.get(update.number)
+        if not await self._store.mark_applied(update.key, update.number, self._clock.now()):
+            return False
+        actor = Actor(f"backoffice:{update.actor_name}", update.actor_name)
+        step = _step_for(update, actor)
+        try:
+            self._apply(ticket, step, update.at)
+        except IllegalTransition as exc:
+            log.warning(
+                "back-office update does not fit the ticket",
+                extra={"ticket": update.number, "reason": str(exc)},
+            )
+            return False
+        await self._store.save(ticket)
+        return True
+
+    @staticmethod
+    def _apply(ticket: Ticket, step: Step, at: datetime) -> None:
+        kind = step.type
+        if kind == "accept":
+            ticket.accept(step.actor, at, step.note)
+        elif kind == "progress":
+            ticket.progress(step.actor, at, step.note)
+        elif kind == "hold":
+            ticket.hold(step.actor, at, step.reason or step.note)
+        elif kind == "delay":
+            ticket.delay(step.actor, at, step.reason, step.expected)
+        elif kind == "resolve":
+            ticket.resolve(step.actor, at, step.note)
+        elif kind == "reopen":
+            ticket.reopen(step.actor, at, step.note)
+        elif kind == "cancel":
+            ticket.cancel(step.actor, at, step.reason or step.note)
+        elif kind == "close":
+            ticket.close(step.actor, at, step.note)
+        else:
+            raise InputError(f"unknown step {kind!r}; one of {', '.join(STEPS)}")
+
+
+_STATUS_STEP: Mapping[Status, str] = {
+    Status.ACCEPTED: "accept",
+    Status.IN_PROGRESS: "progress",
+    Status.ON_HOLD: "hold",
+    Status.DELAYED: "delay",
+    Status.RESOLVED: "resolve",
+    Status.REOPENED: "reopen",
+    Status.CANCELLED: "cancel",
+    Status.CLOSED: "close",
+}
+
+
+def _step_for(update: StatusUpdate, actor: Actor) -> Step:
+    if update.status is None:
+        return Step("progress", actor, note=update.note)
+    kind = _STATUS_STEP.get(update.status, "progress")
+    note = update.note or {"resolve": "Afgehandeld door de backoffice."}.get(kind, "")
+    return Step(kind, actor, note=note, reason=update.note, expected=update.expected)
