@@ -1,7 +1,16 @@
-"""Adapters from the core's back-office port to real back offices.
+"""Adapters from the core's back-office port (``servicedesk.backoffice.BackOffice``) to
+real back offices; this package is the only place that talks to one.
 
-Planned (the ticket issue): the built-in queue with Adaptive Cards in the queue's
-Teams channel, and TOPdesk's incident REST API. The port itself will live in the
-core (``servicedesk``); this package implements it and is the only place that
-talks to a back office.
+    topdesk.py   TopdeskBackOffice: incidents over TOPdesk's REST API; deliver looks the
+                 ticket up by externalNumber before creating it; updates polls status and
+                 actions; push writes our events back (the status mapping is in its docstring)
+    webhook.py   WebhookBackOffice: the ticket as signed, versioned JSON POSTed to a URL;
+                 sign / verify (HMAC-SHA256 over timestamp and body) and parse_inbound for
+                 the inbound status endpoint (POST /api/v1/webhook/status)
+    _http.py     aiohttp plumbing shared by both: one mapping of timeouts, connection
+                 errors and status codes to BackOfficeUnavailable / BackOfficeRejected
+
+Planned (the ticket issue): the built-in queue, with Adaptive Cards in the queue's Teams
+channel. Tests talk to real HTTP servers: ``tests/fake_topdesk.py`` and a receiver in
+``tests/test_webhook_adapter.py``.
 """

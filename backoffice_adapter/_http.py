@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 
@@ -85,7 +85,7 @@ class SessionOwner:
         if self._owns_session:
             self._session = None
 
-    async def __aenter__(self) -> SessionOwner:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -98,12 +98,11 @@ async def send(
     url: str,
     *,
     what: str,
-    timeout: float,
+    seconds: float,
     params: dict[str, str] | None = None,
     json_body: Any = None,
     data: bytes | None = None,
     headers: dict[str, str] | None = None,
-    auth: aiohttp.BasicAuth | None = None,
 ) -> Answer:
     """One request; the answer when it is 2xx, otherwise the port's error.
 
@@ -118,16 +117,15 @@ async def send(
             json=json_body,
             data=data,
             headers=headers,
-            auth=auth,
             allow_redirects=False,
-            timeout=aiohttp.ClientTimeout(total=timeout),
+            timeout=aiohttp.ClientTimeout(total=seconds),
         ) as response:
             raw = await response.read()
             status = response.status
             content_type = response.content_type
             retry_after_header = response.headers.get("Retry-After")
     except TimeoutError as exc:
-        raise HttpUnavailable(f"{what}: no answer within {timeout:g} s") from exc
+        raise HttpUnavailable(f"{what}: no answer within {seconds:g} s") from exc
     except aiohttp.ClientError as exc:
         raise HttpUnavailable(f"{what}: {type(exc).__name__}: {exc}") from exc
     text = raw.decode("utf-8", errors="replace")

@@ -99,10 +99,11 @@ Errors: see ``backoffice_adapter._http`` (timeouts, connection errors, 408, 429,
 from __future__ import annotations
 
 import asyncio
+import base64
 import html
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -189,7 +190,8 @@ class TopdeskBackOffice(SessionOwner):
         root = base_url.strip().rstrip("/")
         root = root.removesuffix("/tas/api")
         self._api = f"{root}/tas/api"
-        self._auth = aiohttp.BasicAuth(login, application_password)
+        token = base64.b64encode(f"{login}:{application_password}".encode()).decode("ascii")
+        self._authorization = f"Basic {token}"  # HTTP Basic (aiohttp.BasicAuth is deprecated)
         self._operator_group = operator_group
         self._category = category
         self._subcategory = subcategory
@@ -197,7 +199,9 @@ class TopdeskBackOffice(SessionOwner):
         self._call_type = call_type
         self._timeout = timeout
         self._product_names = dict(product_names or {})
-        statuses = DEFAULT_PROCESSING_STATUSES if processing_statuses is None else processing_statuses
+        statuses = (
+            DEFAULT_PROCESSING_STATUSES if processing_statuses is None else processing_statuses
+        )
         self._processing_statuses = {k.strip().casefold(): v for k, v in statuses.items()}
         self._push_processing_statuses = dict(push_processing_statuses or {})
 
@@ -241,8 +245,14 @@ class TopdeskBackOffice(SessionOwner):
             async with gate:
                 return await self._updates_for(number, incident_id)
 
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(one(number, iid)) for number, iid in tickets]
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(number, iid)) for number, iid in tickets]
+        except ExceptionGroup as failed:  # one error for the caller: a rejection wins
+            errors = failed.exceptions
+            raise next(
+                (e for e in errors if isinstance(e, BackOfficeRejected)), errors[0]
+            ) from None
         found = [update for task in tasks for update in task.result()]
         return sorted(found, key=lambda u: (u.at, u.key))
 
@@ -288,7 +298,11 @@ class TopdeskBackOffice(SessionOwner):
         found = answer.json("TOPdesk find incident")
         if not isinstance(found, list):
             raise BackOfficeUnavailable("TOPdesk find incident: the answer is not a list")
-        matches = [i for i in found if isinstance(i, dict) and i.get("externalNumber") == number]
+        matches = [
+            i
+            for i in found
+            if isinstance(i, dict) and i.get("id") and i.get("externalNumber", number) == number
+        ]
         if not matches:
             return None
         if len(matches) > 1:
@@ -346,7 +360,9 @@ class TopdeskBackOffice(SessionOwner):
             ("Kanaal", ticket.channel.value),
             ("Melder", who),
         ]
-        rows += [(FIELD_LABELS.get(k, k), v) for k, v in ticket.fields.items() if k != "description"]
+        rows += [
+            (FIELD_LABELS.get(k, k), v) for k, v in ticket.fields.items() if k != "description"
+        ]
         if ticket.charge:
             rows.append(("Doorbelasting", ticket.charge))
         rows.append(("Reactie uiterlijk", ticket.deadlines.response_due))
@@ -414,7 +430,7 @@ class TopdeskBackOffice(SessionOwner):
         return body
 
     def incident_updates(
-        self, number: str, incident: Mapping[str, Any], actions: list[Mapping[str, Any]]
+        self, number: str, incident: Mapping[str, Any], actions: Sequence[Mapping[str, Any]]
     ) -> list[StatusUpdate]:
         """What one incident and its actions say, as status updates (no I/O)."""
         incident_id = str(incident.get("id", ""))
@@ -422,7 +438,10 @@ class TopdeskBackOffice(SessionOwner):
         status = self.incident_status(incident)
         if status is not None:
             value, at, expected = status
-            label = _name(incident.get("processingStatus")) or _STATUS_LABELS[value]
+            flagged = any(incident.get(k) for k in ("closed", "completed", "onHold"))
+            label = (None if flagged else _name(incident.get("processingStatus"))) or (
+                _STATUS_LABELS[value]
+            )
             found.append(
                 StatusUpdate(
                     number=number,
@@ -487,7 +506,8 @@ class TopdeskBackOffice(SessionOwner):
             if exc.status != 404:
                 raise
             log.warning(
-                "TOPdesk does not know the incident", extra={"ticket": number, "incident": incident_id}
+                "TOPdesk does not know the incident",
+                extra={"ticket": number, "incident": incident_id},
             )
             return []
         incident = answer.json("TOPdesk read incident")
@@ -527,11 +547,10 @@ class TopdeskBackOffice(SessionOwner):
             method,
             f"{self._api}{path}",
             what=what,
-            timeout=self._timeout,
+            seconds=self._timeout,
             params=params,
             json_body=json_body,
-            headers={"Accept": "application/json"},
-            auth=self._auth,
+            headers={"Accept": "application/json", "Authorization": self._authorization},
         )
 
 
@@ -566,8 +585,10 @@ def format_date(value: datetime) -> str:
     """A tz-aware datetime as TOPdesk writes it: ``2024-08-01T12:00:00.000+0200``."""
     if value.tzinfo is None:
         raise ValueError("a TOPdesk date needs a timezone")
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}" + value.strftime(
-        "%z"
+    return (
+        value.strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{value.microsecond // 1000:03d}"
+        + value.strftime("%z")
     )
 
 
@@ -600,7 +621,9 @@ def _escape(text: str) -> str:
 def _html_value(value: Any) -> str:
     """A field value as escaped limited HTML (lists joined, dates in Dutch local time)."""
     if isinstance(value, datetime):
-        text = value.astimezone(DISPLAY_TZ).strftime("%d-%m-%Y %H:%M") if value.tzinfo else str(value)
+        text = (
+            value.astimezone(DISPLAY_TZ).strftime("%d-%m-%Y %H:%M") if value.tzinfo else str(value)
+        )
     elif isinstance(value, Mapping):
         text = ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, ""))
     elif isinstance(value, list | tuple | set):
@@ -658,7 +681,9 @@ def _delivered(incident: Mapping[str, Any], what: str) -> Delivered:
     if not incident.get("id"):
         raise BackOfficeUnavailable(f"{what}: the incident has no id")
     number = incident.get("number")
-    return Delivered(external_id=str(incident["id"]), external_number=str(number) if number else None)
+    return Delivered(
+        external_id=str(incident["id"]), external_number=str(number) if number else None
+    )
 
 
 def _path(segment: str) -> str:

@@ -119,7 +119,7 @@ class WebhookBackOffice(SessionOwner):
             "POST",
             self._url,
             what="webhook deliver",
-            timeout=self._timeout,
+            seconds=self._timeout,
             data=body,
             headers=headers,
         )
@@ -128,7 +128,9 @@ class WebhookBackOffice(SessionOwner):
             try:
                 reply = json.loads(answer.text) if answer.text.strip() else None
             except ValueError:
-                log.warning("webhook answered 2xx with invalid JSON", extra={"ticket": ticket.number})
+                log.warning(
+                    "webhook answered 2xx with invalid JSON", extra={"ticket": ticket.number}
+                )
         external_id = external_number = None
         if isinstance(reply, dict):
             if reply.get("id") not in (None, ""):

@@ -99,14 +99,18 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         tasks.append(
             asyncio.create_task(_watch_knowledge(holder, settings.knowledge_reload_seconds))
         )
+    knowledge = holder.current().knowledge
     backoffices = app[_BACKOFFICES_GIVEN] or build_backoffices(
-        holder.current().knowledge.backoffices
+        knowledge.backoffices,
+        product_names={p.id: p.name.nl for p in knowledge.products.values()},
     )
     worker = OutboxWorker(
         app[TICKET_STORE],
         backoffices,
         app[_CLOCK],
-        RetryPolicy(max_attempts=settings.outbox_max_attempts),
+        RetryPolicy(
+            max_attempts=settings.outbox_max_attempts, base_seconds=settings.outbox_retry_seconds
+        ),
     )
     app[OUTBOX] = worker
     if settings.outbox_seconds > 0:
@@ -158,7 +162,7 @@ async def _poll(app: web.Application, backoffices: dict[str, BackOffice]) -> Non
         known = await app[TICKET_STORE].external_tickets(name)
         if not known:
             continue
-        for update in await backoffice.updates(known):
+        for update in sorted(await backoffice.updates(known), key=lambda u: u.at):
             await service.apply_update(update)
 
 

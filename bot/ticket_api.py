@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -240,9 +241,41 @@ def _expected(request: web.Request, text: str | None) -> datetime | None:
     return moment
 
 
+async def backoffice_status(request: web.Request) -> web.Response:
+    """A webhook back office reports progress: signed with the shared secret (HMAC-SHA256)."""
+    from backoffice_adapter import webhook
+
+    name = request.match_info["name"]
+    config = request.app[KNOWLEDGE].current().knowledge.backoffices.get(name)
+    if config is None or config.kind != "webhook" or not config.secret_env:
+        return _error(404, "not_found", f"no webhook back office {name!r}")
+    secret = os.environ.get(config.secret_env, "")
+    raw = await request.read()
+    signed = secret and webhook.verify(
+        secret,
+        raw,
+        request.headers.get(webhook.TIMESTAMP_HEADER, ""),
+        request.headers.get(webhook.SIGNATURE_HEADER, ""),
+        datetime.now(UTC),
+    )
+    if not signed:
+        return _error(401, "unauthorized", "missing or wrong X-Frontoffice-Signature")
+    try:
+        update = webhook.parse_inbound(json.loads(raw))
+        applied = await request.app[TICKETS].apply_update(update)
+    except json.JSONDecodeError as exc:
+        return _error(400, "malformed_json", str(exc))
+    except UnknownTicket as exc:
+        return _error(404, "not_found", str(exc))
+    except InputError as exc:
+        return _error(422, "unprocessable", str(exc))
+    return web.json_response({"applied": applied})
+
+
 def add_routes(app: web.Application) -> None:
     app.middlewares.append(require_token)
     app.router.add_post("/api/v1/tickets", create_ticket)
     app.router.add_get("/api/v1/tickets", list_tickets)
     app.router.add_get("/api/v1/tickets/{number}", get_ticket)
     app.router.add_post("/api/v1/tickets/{number}/events", add_event)
+    app.router.add_post("/api/v1/backoffices/{name}/status", backoffice_status)

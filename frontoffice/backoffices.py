@@ -18,8 +18,11 @@ def _secret(name: str | None, env: Mapping[str, str], what: str) -> str:
     return value
 
 
-def build_backoffices(configs: Mapping[str, BackOfficeConfig],
-                      env: Mapping[str, str] | None = None) -> dict[str, BackOffice]:
+def build_backoffices(
+    configs: Mapping[str, BackOfficeConfig],
+    env: Mapping[str, str] | None = None,
+    product_names: Mapping[str, str] | None = None,
+) -> dict[str, BackOffice]:
     env = os.environ if env is None else env
     built: dict[str, BackOffice] = {"builtin": BuiltinBackOffice()}
     for name, config in configs.items():
@@ -35,13 +38,18 @@ def build_backoffices(configs: Mapping[str, BackOfficeConfig],
                 category=config.category,
                 subcategory=config.subcategory,
                 priority_map=dict(config.priorities),
+                call_type=None,
+                timeout=config.timeout_seconds,
+                product_names=product_names,
             )
         elif config.kind == "webhook":
             from backoffice_adapter.webhook import WebhookBackOffice
 
             assert config.url
             built[name] = WebhookBackOffice(
-                config.url, _secret(config.secret_env, env, f"back office {name}")
+                config.url,
+                _secret(config.secret_env, env, f"back office {name}"),
+                config.timeout_seconds,
             )
         else:
             built[name] = BuiltinBackOffice()

@@ -46,8 +46,12 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "Bearer token for the ticket API `/api/v1/tickets` (phone, counter, integrations).",
     ),
     "FRONTOFFICE_OUTBOX_SECONDS": ("1", "How often due deliveries to back offices are sent."),
+    "FRONTOFFICE_OUTBOX_RETRY_SECONDS": (
+        "2",
+        "First wait before a failed delivery is retried; doubles each time (jittered, at most 15 min).",
+    ),
     "FRONTOFFICE_OUTBOX_MAX_ATTEMPTS": (
-        "10",
+        "20",
         "Delivery attempts before a job is marked `failed` for an admin to see.",
     ),
     "FRONTOFFICE_POLL_SECONDS": ("60", "How often TOPdesk is polled for status changes."),
@@ -136,7 +140,8 @@ class Settings:
     migrate_on_start: bool = True
     api_token: str = ""
     outbox_seconds: float = 1.0
-    outbox_max_attempts: int = 10
+    outbox_max_attempts: int = 20
+    outbox_retry_seconds: float = 2.0
     poll_seconds: float = 60.0
     app_type: str = "MultiTenant"
     app_id: str = ""

@@ -166,6 +166,7 @@ class BackOfficeConfig(Strict):
     category: str | None = None
     subcategory: str | None = None
     priorities: dict[str, str] = {}  # our SLA class -> the back office's priority name
+    timeout_seconds: float = 10.0  # per request to the back office
 
     @model_validator(mode="after")
     def _settings_for_kind(self) -> BackOfficeConfig:

@@ -11,6 +11,7 @@ which the adapters make harmless.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Mapping
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 10
+    max_attempts: int = 20  # with the defaults: about 3 hours of trying
     base_seconds: float = 2.0
     max_seconds: float = 900.0
 
@@ -72,6 +73,11 @@ class OutboxWorker:
             return 0
         try:
             delivered = await backoffice.deliver(ticket, job.idempotency_key)
+        except asyncio.CancelledError:
+            # shutting down mid-delivery: give the job back at once (a kill -9 instead
+            # leaves the lease to run out); the same key makes the retry harmless
+            await asyncio.shield(self._store.retry(job, self._clock.now(), "interrupted"))
+            raise
         except BackOfficeRejected as exc:
             await self._store.fail(job, f"rejected: {exc}")
             log.error("delivery rejected", extra={"ticket": ticket.number, "backoffice": name})

@@ -155,8 +155,12 @@ class TicketService:
         ticket = await self.get(update.number)
         if not await self._store.mark_applied(update.key, update.number, self._clock.now()):
             return False
+        if update.status is not None and update.status is ticket.status:
+            return False  # polling reports the current state again: nothing new
         actor = Actor(f"backoffice:{update.actor_name}", update.actor_name)
         step = _step_for(update, actor)
+        if ticket.status is Status.RESOLVED and update.status is not None and update.status.is_open:
+            step = Step("reopen", actor, note=update.note)  # the back office took it up again
         try:
             self._apply(ticket, step, update.at)
         except IllegalTransition as exc:
@@ -175,6 +179,8 @@ class TicketService:
             ticket.accept(step.actor, at, step.note)
         elif kind == "progress":
             ticket.progress(step.actor, at, step.note)
+        elif kind == "note":
+            ticket.add_note(step.actor, at, step.note)
         elif kind == "hold":
             ticket.hold(step.actor, at, step.reason or step.note)
         elif kind == "delay":
@@ -205,7 +211,7 @@ _STATUS_STEP: Mapping[Status, str] = {
 
 def _step_for(update: StatusUpdate, actor: Actor) -> Step:
     if update.status is None:
-        return Step("progress", actor, note=update.note)
+        return Step("note", actor, note=update.note)
     kind = _STATUS_STEP.get(update.status, "progress")
     note = update.note or {"resolve": "Afgehandeld door de backoffice."}.get(kind, "")
     return Step(kind, actor, note=note, reason=update.note, expected=update.expected)

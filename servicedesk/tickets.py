@@ -202,6 +202,12 @@ class Ticket:
         else:
             raise IllegalTransition(f"ticket {self.number} is {self.status.value}")
 
+    def add_note(self, actor: Actor, at: datetime, note: str) -> None:
+        """Information without a change of status (e.g. a back-office note after the fact)."""
+        if not note.strip():
+            raise MissingInformation("a note needs text")
+        self._record(EventType.PROGRESS, at, actor, note)
+
     def hold(self, actor: Actor, at: datetime, reason: str) -> None:
         if not reason.strip():
             raise MissingInformation("putting a ticket on hold needs a reason")

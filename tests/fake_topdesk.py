@@ -13,11 +13,17 @@ Every request needs HTTP Basic auth with the configured login and application pa
 (401 otherwise). Errors use both of TOPdesk's body shapes: ``[{"message": …}]`` and
 ``{"errors": [{"errorMessage": …}]}``.
 
-Failure injection: ``fail_next(n, status)`` answers the next n requests with an error;
-``slow_next(n, seconds)`` handles the next n requests (an incident IS stored) and only
-then waits before answering, to provoke client timeouts after the work was done;
-``down()`` / ``up()`` answer 503 to everything in between. ``requests`` records
-(method, path) of every request that reached the fake.
+Lists are paged like TOPdesk's: ``start`` and ``page_size`` (default ``page_size``, at most
+``max_page_size``), 206 when more follow, 204 when there is nothing.
+
+Failure injection: ``fail_next(n, status, retry_after=…, shape=…)`` answers the next n
+requests with an error; ``slow_next(n, seconds)`` handles the next n requests (an incident
+IS stored) and only then waits before answering, to provoke client timeouts after the
+work was done; both take ``method="POST"`` to spare the other requests. ``down()`` /
+``up()`` answer 503 to everything in between.
+
+Introspection: ``incidents`` (as TOPdesk would return them), ``actions`` per incident id,
+``bodies`` (every JSON body received), ``requests`` ((method, path) of every request).
 
 What an operator does in TOPdesk: ``add_action``, ``set_status``.
 
