@@ -75,7 +75,8 @@ class TicketIn(_Strict):
 
 
 class EventIn(_Strict):
-    type: Literal["accept", "progress", "delay", "resolve", "reopen", "cancel"]
+    type: Literal["accept", "progress", "delay", "resolve", "reopen", "cancel", "prioritise"]
+    priority: str | None = Field(default=None, max_length=8)
     actor: ActorIn
     note: str = Field(default="", max_length=4000)
     reason: str = Field(default="", max_length=2000)
@@ -90,8 +91,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
 
 
-def ticket_json(ticket: Ticket) -> dict[str, Any]:
+def ticket_json(ticket: Ticket, sla: dict[str, str] | None = None) -> dict[str, Any]:
     return {
+        "sla": sla,
         "number": ticket.number,
         "status": ticket.status.value,
         "product": ticket.product_id,
@@ -192,21 +194,25 @@ async def create_ticket(request: web.Request) -> web.Response:
         )
     )
     return web.json_response(
-        ticket_json(ticket), status=201, headers={"Location": f"/api/v1/tickets/{ticket.number}"}
+        ticket_json(ticket, request.app[TICKETS].sla_status(ticket)),
+        status=201,
+        headers={"Location": f"/api/v1/tickets/{ticket.number}"},
     )
 
 
 async def get_ticket(request: web.Request) -> web.Response:
-    ticket = await request.app[TICKETS].get(request.match_info["number"])
-    return web.json_response(ticket_json(ticket))
+    service = request.app[TICKETS]
+    ticket = await service.get(request.match_info["number"])
+    return web.json_response(ticket_json(ticket, service.sla_status(ticket)))
 
 
 async def list_tickets(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status not in (None, "open", "all"):
         raise InputError("status must be 'open' or 'all'")
-    tickets = await request.app[TICKETS].find(request.query.get("requester"), status == "open")
-    return web.json_response({"tickets": [ticket_json(t) for t in tickets]})
+    service = request.app[TICKETS]
+    tickets = await service.find(request.query.get("requester"), status == "open")
+    return web.json_response({"tickets": [ticket_json(t, service.sla_status(t)) for t in tickets]})
 
 
 async def add_event(request: web.Request) -> web.Response:
@@ -219,8 +225,16 @@ async def add_event(request: web.Request) -> web.Response:
         reason=body.reason,
         expected=expected,
     )
-    ticket = await request.app[TICKETS].act(request.match_info["number"], step)
-    return web.json_response(ticket_json(ticket))
+    service = request.app[TICKETS]
+    if body.type == "prioritise":
+        if not body.priority:
+            raise InputError("priority: a prioritise step needs the new priority (P1-P4)")
+        ticket = await service.reprioritise(
+            request.match_info["number"], body.priority, step.actor, body.reason or body.note
+        )
+    else:
+        ticket = await service.act(request.match_info["number"], step)
+    return web.json_response(ticket_json(ticket, service.sla_status(ticket)))
 
 
 def _expected(request: web.Request, text: str | None) -> datetime | None:

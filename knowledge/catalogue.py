@@ -81,3 +81,7 @@ class KnowledgeSla:
 
     def deadlines(self, priority: str, start: datetime) -> Deadlines:
         return self.clock().deadlines(priority, start)
+
+    def state(self, priority: str, start: datetime, due: datetime, now: datetime) -> str:
+        clock = self.clock()
+        return clock.state(start, due, now, clock.sla_class(priority).clock).value

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from servicedesk.backoffice import StatusUpdate
 from servicedesk.clock import Clock
-from servicedesk.errors import InputError
+from servicedesk.errors import ConfigurationError, InputError
 from servicedesk.persistence.ticket_store import SqlTicketStore
 from servicedesk.tickets import (
     FIELD_KINDS,
@@ -58,6 +58,10 @@ class Catalogue(Protocol):
 
 class SlaPolicy(Protocol):
     def deadlines(self, priority: str, start: datetime) -> Deadlines: ...
+
+    def state(self, priority: str, start: datetime, due: datetime, now: datetime) -> str:
+        """ok, at_risk or breached, on the priority's own clock."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,33 @@ class TicketService:
             extra={"ticket": number, "step": step.type, "status": ticket.status.value},
         )
         return ticket
+
+    async def reprioritise(self, number: str, priority: str, actor: Actor, reason: str) -> Ticket:
+        """A new priority: deadlines recomputed from the creation time on the new class."""
+        ticket = await self.get(number)
+        try:
+            deadlines = self._sla.deadlines(priority, ticket.created_at)
+        except ConfigurationError as exc:
+            raise InputError(f"unknown priority {priority!r}") from exc
+        ticket.change_priority(actor, self._clock.now(), priority, deadlines, reason)
+        await self._store.save(ticket)
+        return ticket
+
+    def sla_status(self, ticket: Ticket) -> dict[str, str]:
+        """Where the ticket stands against its deadlines: ok, at_risk, breached, met, missed."""
+        now = self._clock.now()
+
+        def judge(done: datetime | None, due: datetime) -> str:
+            if done is not None:
+                return "met" if done <= due else "missed"
+            if ticket.status in (Status.CANCELLED, Status.CLOSED):
+                return "n/a"
+            return self._sla.state(ticket.priority, ticket.created_at, due, now)
+
+        return {
+            "response": judge(ticket.responded_at, ticket.deadlines.response_due),
+            "resolution": judge(ticket.resolved_at, ticket.deadlines.resolve_due),
+        }
 
     async def apply_update(self, update: StatusUpdate) -> bool:
         """Apply a back-office update once; False when it was applied before."""

@@ -202,3 +202,46 @@ def test_the_openapi_document_lists_every_ticket_route() -> None:
         if method in ("get", "post", "put", "patch", "delete")
     }
     assert routes == documented
+
+
+async def test_a_new_priority_recomputes_the_deadlines(api: TestClient) -> None:
+    number = (await (await api.post("/api/v1/tickets", json=_new(), headers=AUTH)).json())["number"]
+    step = {
+        "type": "prioritise",
+        "priority": "P1",
+        "reason": "water op de vloer",
+        "actor": {"id": "aad-fo", "name": "Frontoffice"},
+    }
+    response = await api.post(f"/api/v1/tickets/{number}/events", json=step, headers=AUTH)
+    assert response.status == 200, await response.text()
+    ticket = await response.json()
+    assert ticket["priority"] == "P1"
+    assert ticket["response_due"] == "2026-11-27T15:15:00+00:00"  # 15 min, 24x7
+    assert ticket["resolve_due"] == "2026-11-27T19:00:00+00:00"
+    assert ticket["events"][-1]["data"] == {"from": "P3", "to": "P1"}
+    bad = await api.post(
+        f"/api/v1/tickets/{number}/events", json={**step, "priority": "P9"}, headers=AUTH
+    )
+    assert bad.status == 422
+
+
+async def test_sla_state_shows_on_the_ticket(db_url: str) -> None:
+    settings = Settings(
+        db_url=db_url, knowledge_reload_seconds=0, api_token=TOKEN, outbox_seconds=0, poll_seconds=0
+    )
+    clock = FixedClock(FRIDAY_4PM)
+    async with TestClient(TestServer(create_app(settings, clock=clock))) as client:
+        created = await (await client.post("/api/v1/tickets", json=_new(), headers=AUTH)).json()
+        assert created["sla"] == {"response": "ok", "resolution": "ok"}
+        number = created["number"]
+        clock.move_to(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))  # Mon 10:00: 3.5 of 4 bh used
+        ticket = await (await client.get(f"/api/v1/tickets/{number}", headers=AUTH)).json()
+        assert ticket["sla"]["response"] == "at_risk"
+        clock.move_to(datetime(2026, 11, 30, 10, 0, tzinfo=UTC))  # Mon 11:00: past 10:30
+        ticket = await (await client.get(f"/api/v1/tickets/{number}", headers=AUTH)).json()
+        assert ticket["sla"]["response"] == "breached"
+        accept = {"type": "accept", "actor": {"id": "aad-staff"}}
+        ticket = await (
+            await client.post(f"/api/v1/tickets/{number}/events", json=accept, headers=AUTH)
+        ).json()
+        assert ticket["sla"] == {"response": "missed", "resolution": "ok"}
