@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -15,30 +14,11 @@ from pydantic import (
     model_validator,
 )
 
+from servicedesk.tickets import FieldKind, Kwis
+
 LANGUAGES = ("nl", "en")
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 DURATION = re.compile(r"^(\d+)(m|h|bh|bd)$")
-
-
-class Kwis(StrEnum):
-    """The kind of a report: klacht, wens, informatie, storing."""
-
-    STORING = "storing"
-    WENS = "wens"
-    KLACHT = "klacht"
-    INFORMATIE = "informatie"
-
-
-class FieldKind(StrEnum):
-    """What an intake can collect."""
-
-    LOCATION = "location"
-    WHEN = "when"
-    PERSONS = "persons"
-    VISITORS = "visitors"
-    PLATE = "plate"
-    COST_CENTRE = "cost_centre"
-    DESCRIPTION = "description"
 
 
 class Strict(BaseModel):

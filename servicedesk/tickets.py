@@ -18,7 +18,29 @@ from typing import Any
 
 from servicedesk.errors import InputError
 
-FIELD_KINDS = ("location", "when", "persons", "visitors", "plate", "cost_centre", "description")
+
+class Kwis(StrEnum):
+    """The kind of a report: klacht, wens, informatie, storing."""
+
+    STORING = "storing"
+    WENS = "wens"
+    KLACHT = "klacht"
+    INFORMATIE = "informatie"
+
+
+class FieldKind(StrEnum):
+    """What an intake can collect for a ticket."""
+
+    LOCATION = "location"
+    WHEN = "when"
+    PERSONS = "persons"
+    VISITORS = "visitors"
+    PLATE = "plate"
+    COST_CENTRE = "cost_centre"
+    DESCRIPTION = "description"
+
+
+FIELD_KINDS = tuple(kind.value for kind in FieldKind)
 
 
 class Channel(StrEnum):
