@@ -35,6 +35,7 @@ from servicedesk.persistence.ticket_store import SqlTicketStore
 from servicedesk.service import TicketService
 
 log = logging.getLogger(__name__)
+SHUTDOWN_GRACE_SECONDS = 10.0
 _BACKOFFICES_GIVEN = web.AppKey("backoffices_given", dict)
 _CLOCK = web.AppKey("clock", SystemClock)
 
@@ -95,9 +96,19 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     holder = app[KNOWLEDGE]
     await asyncio.to_thread(holder.load)
     tasks: list[asyncio.Task[None]] = []
+    stop = asyncio.Event()
+
+    async def reload_knowledge() -> None:
+        if holder.changed():
+            await asyncio.to_thread(holder.reload_if_changed)
+
     if settings.knowledge_reload_seconds > 0:
         tasks.append(
-            asyncio.create_task(_watch_knowledge(holder, settings.knowledge_reload_seconds))
+            asyncio.create_task(
+                _every(
+                    settings.knowledge_reload_seconds, reload_knowledge, "knowledge watcher", stop
+                )
+            )
         )
     knowledge = holder.current().knowledge
     backoffices = app[_BACKOFFICES_GIVEN] or build_backoffices(
@@ -115,13 +126,16 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     app[OUTBOX] = worker
     if settings.outbox_seconds > 0:
         tasks.append(
-            asyncio.create_task(_every(settings.outbox_seconds, worker.run_once, "outbox"))
+            asyncio.create_task(_every(settings.outbox_seconds, worker.run_once, "outbox", stop))
         )
     if settings.poll_seconds > 0:
         tasks.append(
             asyncio.create_task(
                 _every(
-                    settings.poll_seconds, lambda: _poll(app, backoffices), "back-office polling"
+                    settings.poll_seconds,
+                    lambda: _poll(app, backoffices),
+                    "back-office polling",
+                    stop,
                 )
             )
         )
@@ -133,10 +147,16 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         },
     )
     yield
-    for task in tasks:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    # Let work in flight finish (a delivery, a reload) before the database goes away;
+    # whatever is still running after the grace period is cancelled, and its outbox
+    # job is given back for the next start.
+    stop.set()
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+        for task in pending:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     for backoffice in backoffices.values():
         close = getattr(backoffice, "close", None)
         if close is not None:
@@ -144,13 +164,17 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     app[STORE_ENGINE].dispose()
 
 
-async def _every(seconds: float, work: Callable[[], Awaitable[object]], what: str) -> None:
-    while True:
+async def _every(
+    seconds: float, work: Callable[[], Awaitable[object]], what: str, stop: asyncio.Event
+) -> None:
+    """Run ``work`` every ``seconds`` until ``stop`` is set (never mid-work)."""
+    while not stop.is_set():
         try:
             await work()
         except Exception:  # noqa: BLE001 - a background loop must survive anything
             log.exception("%s failed; trying again", what)
-        await asyncio.sleep(seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def _poll(app: web.Application, backoffices: dict[str, BackOffice]) -> None:
@@ -164,13 +188,3 @@ async def _poll(app: web.Application, backoffices: dict[str, BackOffice]) -> Non
             continue
         for update in sorted(await backoffice.updates(known), key=lambda u: u.at):
             await service.apply_update(update)
-
-
-async def _watch_knowledge(holder: KnowledgeHolder, interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            if holder.changed():
-                await asyncio.to_thread(holder.reload_if_changed)
-        except Exception:  # noqa: BLE001 - the watcher must survive anything
-            log.exception("knowledge watcher failed; retrying")

@@ -21,6 +21,7 @@ from datetime import timedelta
 from servicedesk.backoffice import BackOffice, BackOfficeRejected, BackOfficeUnavailable
 from servicedesk.clock import Clock
 from servicedesk.persistence.ticket_store import OutboxJob, SqlTicketStore
+from servicedesk.tickets import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ class OutboxWorker:
             await self._store.fail(job, f"no back office called {name!r} is configured")
             log.error("delivery failed: unknown back office", extra={"ticket": ticket.number})
             return 0
+        if job.kind == "push":
+            return await self._push(job, ticket, backoffice, name)
         try:
             delivered = await backoffice.deliver(ticket, job.idempotency_key)
         except asyncio.CancelledError:
@@ -96,6 +99,27 @@ class OutboxWorker:
             "delivered",
             extra={"ticket": ticket.number, "backoffice": name, "attempts": job.attempts},
         )
+        return 1
+
+    async def _push(self, job: OutboxJob, ticket: Ticket, backoffice: BackOffice, name: str) -> int:
+        """Tell the back office about one of our events (a cancel, a reopen, a note)."""
+        push = getattr(backoffice, "push", None)
+        if push is None or job.event_seq is None or job.event_seq >= len(ticket.events):
+            await self._store.finish(job, self._clock.now())  # nothing this back office takes
+            return 1
+        try:
+            await push(ticket, ticket.events[job.event_seq])
+        except asyncio.CancelledError:
+            await asyncio.shield(self._store.retry(job, self._clock.now(), "interrupted"))
+            raise
+        except BackOfficeRejected as exc:
+            await self._store.fail(job, f"rejected: {exc}")
+            log.error("push rejected", extra={"ticket": ticket.number, "backoffice": name})
+            return 0
+        except (BackOfficeUnavailable, OSError, TimeoutError) as exc:
+            await self._later(job, ticket.number, exc)
+            return 0
+        await self._store.finish(job, self._clock.now())
         return 1
 
     async def _later(self, job: OutboxJob, number: str, error: Exception) -> None:

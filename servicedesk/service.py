@@ -147,7 +147,7 @@ class TicketService:
     async def act(self, number: str, step: Step) -> Ticket:
         ticket = await self.get(number)
         self._apply(ticket, step, self._clock.now())
-        await self._store.save(ticket)
+        await self._store.save(ticket, push=True)
         log.info(
             "ticket step",
             extra={"ticket": number, "step": step.type, "status": ticket.status.value},
@@ -162,7 +162,7 @@ class TicketService:
         except ConfigurationError as exc:
             raise InputError(f"unknown priority {priority!r}") from exc
         ticket.change_priority(actor, self._clock.now(), priority, deadlines, reason)
-        await self._store.save(ticket)
+        await self._store.save(ticket, push=True)
         return ticket
 
     def sla_status(self, ticket: Ticket) -> dict[str, str]:

@@ -208,3 +208,28 @@ async def test_topdesk_progress_comes_back_once(
     notes = [e["note"] for e in ticket["events"]]
     assert notes.count("Monteur komt morgen om 9 uur") == 1
     assert [e["type"] for e in ticket["events"]].count("resolved") == 1
+
+
+async def test_a_cancellation_here_reaches_topdesk_through_the_outbox(
+    db_url: str, knowledge_with_topdesk: Path, topdesk: tuple[FakeTopdesk, str]
+) -> None:
+    fake, _ = topdesk
+    settings = _settings(db_url, knowledge_with_topdesk)
+    async with TestClient(TestServer(create_app(settings))) as client:
+        number = await _create(client, "storing.verwarming")
+        for _ in range(50):
+            if fake.incidents:
+                break
+            await asyncio.sleep(0.05)
+        step = {"type": "cancel", "reason": "hij doet het weer", "actor": {"id": "aad-1"}}
+        response = await client.post(f"/api/v1/tickets/{number}/events", json=step, headers=AUTH)
+        assert response.status == 200
+        for _ in range(50):
+            rows = await _outbox(db_url)
+            if [r["state"] for r in rows] == ["done", "done"]:
+                break
+            await asyncio.sleep(0.05)
+    assert [(r["kind"], r["state"]) for r in rows] == [("deliver", "done"), ("push", "done")]
+    incident = fake.incidents[0]
+    assert incident["closed"] is True
+    assert any("hij doet het weer" in a.get("memoText", "") for a in fake.actions[incident["id"]])

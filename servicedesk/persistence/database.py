@@ -97,6 +97,7 @@ outbox = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("done_at", sa.DateTime(timezone=True)),
+    sa.Column("event_seq", sa.Integer),  # for "push" jobs: which event goes to the back office
 )
 
 applied_updates = sa.Table(

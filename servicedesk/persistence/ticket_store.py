@@ -48,6 +48,7 @@ class OutboxJob:
     ticket_id: int
     idempotency_key: str
     attempts: int
+    event_seq: int | None = None
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -112,8 +113,11 @@ class SqlTicketStore:
 
         return await self._run(work)
 
-    async def save(self, ticket: Ticket) -> None:
-        """Write changes and the new events; ``ConcurrentUpdate`` if it moved meanwhile."""
+    async def save(self, ticket: Ticket, push: bool = False) -> None:
+        """Write changes and the new events; ``ConcurrentUpdate`` if it moved meanwhile.
+
+        With ``push``, each new event also gets an outbox job (same transaction) that
+        tells the ticket's back office about it."""
 
         def work() -> None:
             with self._engine.begin() as connection:
@@ -136,6 +140,21 @@ class SqlTicketStore:
                     sa.select(sa.func.count()).where(ticket_events.c.ticket_id == row.id)
                 ).scalar_one()
                 self._insert_events(connection, row.id, ticket.events[stored:], stored)
+                if push and row.backoffice != "builtin":
+                    now = ticket.events[-1].at
+                    for seq in range(stored, len(ticket.events)):
+                        connection.execute(
+                            outbox.insert().values(
+                                kind="push",
+                                ticket_id=row.id,
+                                event_seq=seq,
+                                idempotency_key=f"push:{ticket.number}:{seq}",
+                                state="pending",
+                                attempts=0,
+                                next_attempt_at=now,
+                                created_at=now,
+                            )
+                        )
             ticket.version += 1
 
         await self._run(work)
@@ -272,7 +291,7 @@ class SqlTicketStore:
                 )
                 rows = connection.execute(sa.select(outbox).where(outbox.c.id.in_(ids)))
                 return [
-                    OutboxJob(r.id, r.kind, r.ticket_id, r.idempotency_key, r.attempts)
+                    OutboxJob(r.id, r.kind, r.ticket_id, r.idempotency_key, r.attempts, r.event_seq)
                     for r in rows
                 ]
 
