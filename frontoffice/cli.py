@@ -64,6 +64,18 @@ def _parser() -> argparse.ArgumentParser:
         help="knowledge folder (default: FRONTOFFICE_KNOWLEDGE_DIR or the shipped one)",
     )
 
+    outbox = commands.add_parser(
+        "outbox",
+        help="see deliveries to back offices; retry failed ones",
+        description="List the outbox (deliveries and pushes to back offices), or put a "
+        "failed job back in line.",
+    )
+    outbox.add_argument("--db", help="database URL (FRONTOFFICE_DB_URL)")
+    outbox.add_argument(
+        "--state", choices=("pending", "done", "failed"), help="only jobs in this state"
+    )
+    outbox.add_argument("--retry", type=int, metavar="ID", help="retry the failed job ID now")
+
     evaluate = commands.add_parser(
         "eval",
         help="measure the matcher on labelled messages",
@@ -154,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "knowledge" and args.knowledge_command == "check":
             return _check(args.path or settings.knowledge_dir)
+        if args.command == "outbox":
+            return asyncio.run(
+                _outbox(settings.with_overrides(db_url=args.db), args.state, args.retry)
+            )
         if args.command == "eval":
             return _eval(args.file, args.knowledge or settings.knowledge_dir, args.json)
         if args.command == "manifest" and args.manifest_command == "build":
@@ -242,6 +258,32 @@ def _manifest_build(args: argparse.Namespace) -> int:
         f"wrote {out}: app {options.app_id} version {options.version}, "
         f"bot {options.bot_id}; {checked}"
     )
+    return 0
+
+
+async def _outbox(settings: Settings, state: str | None, retry: int | None) -> int:
+    from servicedesk.persistence.database import create_engine
+    from servicedesk.persistence.ticket_store import SqlTicketStore
+
+    engine = create_engine(settings.db_url)
+    store = SqlTicketStore(engine)
+    try:
+        if retry is not None:
+            if not await store.requeue(retry):
+                print(f"frontoffice: job {retry} is not a failed job", file=sys.stderr)
+                return 1
+            print(f"job {retry} is back in line")
+            return 0
+        rows = await store.outbox_rows(state)
+    finally:
+        engine.dispose()
+    print(f"{'id':>5}  {'kind':8} {'ticket':16} {'state':8} {'tries':>5}  last error")
+    for row in rows:
+        error = (row["last_error"] or "").splitlines()[0][:60] if row["last_error"] else ""
+        print(
+            f"{row['id']:>5}  {row['kind']:8} {row['number']:16} {row['state']:8} "
+            f"{row['attempts']:>5}  {error}"
+        )
     return 0
 
 

@@ -31,7 +31,18 @@ def test_version() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["serve"], ["chat"], ["migrate"], ["knowledge"], ["knowledge", "check"], ["eval"]],
+    [
+        [],
+        ["serve"],
+        ["chat"],
+        ["migrate"],
+        ["knowledge"],
+        ["knowledge", "check"],
+        ["eval"],
+        ["outbox"],
+        ["manifest"],
+        ["manifest", "build"],
+    ],
 )
 def test_every_subcommand_has_help(command: list[str]) -> None:
     result = _run(*command, "--help")
@@ -143,3 +154,45 @@ def test_serve_flags_override_the_environment_and_the_bot_answers(tmp_path: Path
         _, log = process.communicate(timeout=10)
     assert '"msg": "activity"' in log
     assert "werklunch" not in log  # message text never reaches the log
+
+
+def test_outbox_lists_failed_deliveries_and_puts_them_back(tmp_path: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from servicedesk.persistence.database import create_engine, migrate
+    from servicedesk.persistence.ticket_store import SqlTicketStore
+    from servicedesk.tickets import Channel, Deadlines, Requester, Ticket
+
+    url = f"sqlite:///{tmp_path / 'fo.db'}"
+    migrate(url)
+    engine = create_engine(url)
+    store = SqlTicketStore(engine)
+    at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    ticket = Ticket.open(
+        number="",
+        requester=Requester("aad-1"),
+        product_id="storing.lift",
+        queue="technische-dienst",
+        kwis="storing",
+        priority="P1",
+        channel=Channel.CHAT,
+        fields={},
+        charge=None,
+        at=at,
+        deadlines=Deadlines(at, at),
+    )
+
+    async def prepare() -> None:
+        await store.add(ticket, "topdesk")
+        job = (await store.claim_due(at))[0]
+        await store.fail(job, "rejected: 401 wrong password")
+
+    asyncio.run(prepare())
+    engine.dispose()
+    listed = _run("outbox", "--db", url, "--state", "failed")
+    assert listed.returncode == 0
+    assert "FM-2026-000001" in listed.stdout and "401 wrong password" in listed.stdout
+    assert _run("outbox", "--db", url, "--retry", "1").returncode == 0
+    assert "pending" in _run("outbox", "--db", url).stdout
+    assert _run("outbox", "--db", url, "--retry", "1").returncode == 1  # not failed any more

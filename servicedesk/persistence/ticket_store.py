@@ -313,6 +313,25 @@ class SqlTicketStore:
 
         await self._run(work)
 
+    async def requeue(self, job_id: int) -> bool:
+        """Put a failed job back in line (after an admin fixed the cause); False if not failed."""
+
+        def work() -> bool:
+            with self._engine.begin() as connection:
+                result = connection.execute(
+                    outbox.update()
+                    .where(outbox.c.id == job_id, outbox.c.state == "failed")
+                    .values(
+                        state="pending",
+                        attempts=0,
+                        claimed_until=None,
+                        next_attempt_at=datetime.now(UTC),
+                    )
+                )
+                return result.rowcount == 1
+
+        return await self._run(work)
+
     async def outbox_rows(self, state: str | None = None) -> list[dict[str, Any]]:
         """For admins and tests: the outbox as it stands."""
 
