@@ -37,7 +37,7 @@ from servicedesk.service import TicketService
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 10.0
 _BACKOFFICES_GIVEN = web.AppKey("backoffices_given", dict)
-_CLOCK = web.AppKey("clock", SystemClock)
+_CLOCK = web.AppKey("clock", Clock)
 
 
 def create_app(

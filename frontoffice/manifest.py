@@ -13,7 +13,7 @@ made from:
 - :data:`dialogs.commands.COMMANDS`: the one command table. The bot's scopes
   and its ``commandLists`` (one list per scope) are generated from it, English
   descriptions in ``manifest.json`` and Dutch ones in ``nl.json``;
-- the icons, drawn here with Pillow (:func:`color_icon`, :func:`outline_icon`).
+- the icons, drawn with Pillow in :mod:`frontoffice.icons`.
 
 The icons are generated at build time rather than committed as PNG files: the
 drawing is a few lines of deterministic code (the same bytes every run), so the
@@ -45,6 +45,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dialogs.commands import COMMANDS, Command, Scope
+from frontoffice.icons import (
+    COLOR_SIZE,
+    DEFAULT_ACCENT_COLOR,
+    OUTLINE_SIZE,
+    color_icon,
+    outline_icon,
+)
 from servicedesk.errors import ConfigurationError, FrontOfficeError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,8 +72,6 @@ LOCALISATION_LANGUAGE = "nl"
 LOCALISATION_FILE = "nl.json"
 COLOR_ICON = "color.png"
 OUTLINE_ICON = "outline.png"
-COLOR_SIZE = 192
-OUTLINE_SIZE = 32
 MAX_COMMANDS = 10  # Teams shows at most ten commands per scope
 
 DEFAULT_OUT = Path("build/app.zip")
@@ -74,7 +79,6 @@ DEFAULT_DEVELOPER_NAME = "Facilitair Bedrijf"
 DEFAULT_WEBSITE_URL = "https://frontoffice.example.org/"
 DEFAULT_PRIVACY_URL = "https://frontoffice.example.org/privacy"
 DEFAULT_TERMS_URL = "https://frontoffice.example.org/terms"
-DEFAULT_ACCENT_COLOR = "#1E6F5C"
 
 # Every variable the build reads besides MicrosoftAppId; manifest/README.md documents each.
 ENVIRONMENT: tuple[str, ...] = (
@@ -339,61 +343,6 @@ def command_localisation() -> dict[str, str]:
             key = f"bots[0].commandLists[{list_index}].commands[{command_index}].description"
             keys[key] = command.description_nl
     return keys
-
-
-# -- icons -----------------------------------------------------------------------------------
-
-_SUPERSAMPLE = 8
-
-
-def _bell_mask(size: int, margin: float) -> Any:
-    """A front-desk service bell, white (255) on black (0), anti-aliased, ``size`` square.
-
-    Drawn in a unit square at eight times the size and scaled down; ``margin`` is
-    the empty border as a fraction of the side.
-    """
-    from PIL import Image, ImageDraw
-
-    big = size * _SUPERSAMPLE
-    mask = Image.new("L", (big, big), 0)
-    draw = ImageDraw.Draw(mask)
-    inner = big * (1 - 2 * margin)
-    offset = big * margin
-
-    def box(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
-        return (offset + x0 * inner, offset + y0 * inner, offset + x1 * inner, offset + y1 * inner)
-
-    draw.ellipse(box(0.42, 0.08, 0.58, 0.24), fill=255)  # the knob
-    draw.rectangle(box(0.46, 0.20, 0.54, 0.34), fill=255)  # its stem
-    draw.pieslice(box(0.12, 0.30, 0.88, 1.06), start=180, end=360, fill=255)  # the dome
-    draw.rounded_rectangle(box(0.02, 0.74, 0.98, 0.90), radius=0.04 * inner, fill=255)  # base
-    return mask.resize((size, size), Image.Resampling.LANCZOS)
-
-
-def _png(image: Any) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
-
-
-def color_icon(accent_color: str = DEFAULT_ACCENT_COLOR) -> bytes:
-    """The colour icon: 192x192, full bleed, a white bell on the accent colour, the bell
-    inside the central 120x120 safe area (Teams masks the square to its own shape)."""
-    from PIL import Image
-
-    background = Image.new("RGB", (COLOR_SIZE, COLOR_SIZE), accent_color)
-    white = Image.new("RGB", (COLOR_SIZE, COLOR_SIZE), "#FFFFFF")
-    background.paste(white, (0, 0), _bell_mask(COLOR_SIZE, margin=0.20))
-    return _png(background)
-
-
-def outline_icon() -> bytes:
-    """The outline icon: 32x32, white on transparent (partly transparent white at the edges)."""
-    from PIL import Image
-
-    icon = Image.new("RGBA", (OUTLINE_SIZE, OUTLINE_SIZE), (255, 255, 255, 0))
-    icon.putalpha(_bell_mask(OUTLINE_SIZE, margin=0.06))
-    return _png(icon)
 
 
 # -- templates -------------------------------------------------------------------------------
