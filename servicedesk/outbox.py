@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from servicedesk.backoffice import BackOffice, BackOfficeRejected, BackOfficeUnavailable
 from servicedesk.clock import Clock
@@ -24,6 +25,7 @@ from servicedesk.persistence.ticket_store import OutboxJob, SqlTicketStore
 from servicedesk.tickets import Ticket
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,19 +76,10 @@ class OutboxWorker:
             return 0
         if job.kind == "push":
             return await self._push(job, ticket, backoffice, name)
-        try:
-            delivered = await backoffice.deliver(ticket, job.idempotency_key)
-        except asyncio.CancelledError:
-            # shutting down mid-delivery: give the job back at once (a kill -9 instead
-            # leaves the lease to run out); the same key makes the retry harmless
-            await asyncio.shield(self._store.retry(job, self._clock.now(), "interrupted"))
-            raise
-        except BackOfficeRejected as exc:
-            await self._store.fail(job, f"rejected: {exc}")
-            log.error("delivery rejected", extra={"ticket": ticket.number, "backoffice": name})
-            return 0
-        except (BackOfficeUnavailable, OSError, TimeoutError) as exc:
-            await self._later(job, ticket.number, exc)
+        delivered = await self._attempt(
+            job, ticket.number, name, lambda: backoffice.deliver(ticket, job.idempotency_key)
+        )
+        if delivered is None:
             return 0
         now = self._clock.now()
         ticket.record_delivery(now, name, delivered.external_id)
@@ -104,23 +97,31 @@ class OutboxWorker:
     async def _push(self, job: OutboxJob, ticket: Ticket, backoffice: BackOffice, name: str) -> int:
         """Tell the back office about one of our events (a cancel, a reopen, a note)."""
         push = getattr(backoffice, "push", None)
-        if push is None or job.event_seq is None or job.event_seq >= len(ticket.events):
-            await self._store.finish(job, self._clock.now())  # nothing this back office takes
-            return 1
+        if push is not None and job.event_seq is not None and job.event_seq < len(ticket.events):
+            event = ticket.events[job.event_seq]
+            if await self._attempt(job, ticket.number, name, lambda: push(ticket, event)) is None:
+                return 0
+        # else: nothing this back office takes
+        await self._store.finish(job, self._clock.now())
+        return 1
+
+    async def _attempt(
+        self, job: OutboxJob, number: str, name: str, call: Callable[[], Awaitable[T]]
+    ) -> T | None:
+        """One try at the back office; None when it failed (the job is rescheduled or failed)."""
         try:
-            await push(ticket, ticket.events[job.event_seq])
+            return await call()
         except asyncio.CancelledError:
+            # shutting down mid-call: give the job back at once (a kill -9 instead leaves
+            # the lease to run out); the same idempotency key makes the retry harmless
             await asyncio.shield(self._store.retry(job, self._clock.now(), "interrupted"))
             raise
         except BackOfficeRejected as exc:
             await self._store.fail(job, f"rejected: {exc}")
-            log.error("push rejected", extra={"ticket": ticket.number, "backoffice": name})
-            return 0
+            log.error(f"{job.kind} rejected", extra={"ticket": number, "backoffice": name})
         except (BackOfficeUnavailable, OSError, TimeoutError) as exc:
-            await self._later(job, ticket.number, exc)
-            return 0
-        await self._store.finish(job, self._clock.now())
-        return 1
+            await self._later(job, number, exc)
+        return None
 
     async def _later(self, job: OutboxJob, number: str, error: Exception) -> None:
         if job.attempts >= self.policy.max_attempts:
