@@ -162,26 +162,15 @@ def test_outbox_lists_failed_deliveries_and_puts_them_back(tmp_path: Path) -> No
 
     from servicedesk.persistence.database import create_engine, migrate
     from servicedesk.persistence.ticket_store import SqlTicketStore
-    from servicedesk.tickets import Channel, Deadlines, Requester, Ticket
+    from servicedesk.tickets import Requester
+    from tests.factories import a_lift_ticket
 
     url = f"sqlite:///{tmp_path / 'fo.db'}"
     migrate(url)
     engine = create_engine(url)
     store = SqlTicketStore(engine)
     at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-    ticket = Ticket.open(
-        number="",
-        requester=Requester("aad-1"),
-        product_id="storing.lift",
-        queue="technische-dienst",
-        kwis="storing",
-        priority="P1",
-        channel=Channel.CHAT,
-        fields={},
-        charge=None,
-        at=at,
-        deadlines=Deadlines(at, at),
-    )
+    ticket = a_lift_ticket(at, requester=Requester("aad-1"), fields={})
 
     async def prepare() -> None:
         await store.add(ticket, "topdesk")

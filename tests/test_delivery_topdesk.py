@@ -21,7 +21,8 @@ from servicedesk.clock import FixedClock
 from servicedesk.outbox import OutboxWorker, RetryPolicy
 from servicedesk.persistence.database import create_engine, migrate
 from servicedesk.persistence.ticket_store import SqlTicketStore
-from servicedesk.tickets import Channel, Deadlines, Requester, Status, Ticket
+from servicedesk.tickets import Status
+from tests.factories import a_lift_ticket
 from tests.fake_topdesk import FakeTopdesk
 
 TOKEN = "api-token"
@@ -137,19 +138,7 @@ async def test_an_hour_of_topdesk_down_loses_nothing(
     store = SqlTicketStore(engine)
     start = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
     clock = FixedClock(start)
-    ticket = Ticket.open(
-        number="",
-        requester=Requester("aad-1", "Ada"),
-        product_id="storing.lift",
-        queue="technische-dienst",
-        kwis="storing",
-        priority="P1",
-        channel=Channel.CHAT,
-        fields={"location": "Werf"},
-        charge=None,
-        at=start,
-        deadlines=Deadlines(start, start),
-    )
+    ticket = a_lift_ticket(start)
     ticket = await store.add(ticket, "topdesk")
     adapter = TopdeskBackOffice(
         url,

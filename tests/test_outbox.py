@@ -18,7 +18,8 @@ from servicedesk.clock import FixedClock
 from servicedesk.outbox import OutboxWorker, RetryPolicy
 from servicedesk.persistence.database import create_engine, migrate
 from servicedesk.persistence.ticket_store import SqlTicketStore
-from servicedesk.tickets import Channel, Deadlines, EventType, Requester, Ticket
+from servicedesk.tickets import Deadlines, EventType, Requester, Ticket
+from tests.factories import a_lift_ticket
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -55,17 +56,9 @@ def store(db_url: str) -> Iterator[SqlTicketStore]:
 
 
 def _ticket() -> Ticket:
-    return Ticket.open(
-        number="",
+    return a_lift_ticket(
+        T0,
         requester=Requester("aad-1"),
-        product_id="storing.lift",
-        queue="technische-dienst",
-        kwis="storing",
-        priority="P1",
-        channel=Channel.CHAT,
-        fields={"location": "Werf"},
-        charge=None,
-        at=T0,
         deadlines=Deadlines(T0 + timedelta(minutes=15), T0 + timedelta(hours=4)),
     )
 
