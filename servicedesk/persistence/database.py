@@ -108,6 +108,50 @@ applied_updates = sa.Table(
     sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+dialogs = sa.Table(
+    "dialogs",
+    metadata,
+    sa.Column("conversation_id", sa.String(512), primary_key=True),
+    sa.Column("user_id", sa.String(256), nullable=False),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+ticket_followers = sa.Table(
+    "ticket_followers",
+    metadata,
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), primary_key=True),
+    sa.Column("follower_id", sa.String(256), primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("email", sa.String(256), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# A back-office team's Teams channel, linked to its queue with "koppel <queue>".
+queue_channels = sa.Table(
+    "queue_channels",
+    metadata,
+    sa.Column("queue", sa.String(64), primary_key=True),
+    sa.Column("conversation_id", sa.String(512), nullable=False),
+    sa.Column("linked_by", sa.String(256), nullable=False),
+    sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Every card posted about a ticket that may be updated later (Teams activity id).
+card_messages = sa.Table(
+    "card_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False),
+    sa.Column("conversation_id", sa.String(512), nullable=False),
+    sa.Column("activity_id", sa.String(256), nullable=False),
+    sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("ticket_id", "conversation_id"),
+)
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
