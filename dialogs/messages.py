@@ -14,8 +14,16 @@ LANGUAGES = ("nl", "en")
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    data: dict[str, Any] = yaml.safe_load((LOCALES / f"{language}.yaml").read_text("utf-8"))
-    return {str(k): str(v) for k, v in data.items()}
+    """``locales/<language>.yaml`` plus the area files ``locales/<language>.<area>.yaml``."""
+    texts: dict[str, str] = {}
+    files = [LOCALES / f"{language}.yaml", *sorted(LOCALES.glob(f"{language}.*.yaml"))]
+    for path in files:
+        data: dict[str, Any] = yaml.safe_load(path.read_text("utf-8")) or {}
+        for key, value in data.items():
+            if str(key) in texts:
+                raise ValueError(f"{path.name}: message {key!r} is defined twice")
+            texts[str(key)] = str(value)
+    return texts
 
 
 def t(language: str, key: str, **values: object) -> str:
