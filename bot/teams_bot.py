@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -33,10 +33,29 @@ def to_activity(reply: Reply) -> Activity:
     return MessageFactory.text(reply.text or "")
 
 
+class ChannelHandler(Protocol):
+    """What happens in team channels and group chats (back-office queues), and the
+    card actions of ticket cards posted there."""
+
+    async def on_message(self, turn_context: TurnContext, text: str) -> None: ...
+
+    def handles(self, verb: str) -> bool: ...
+
+    async def on_card_action(
+        self, turn_context: TurnContext, verb: str, data: dict[str, Any]
+    ) -> AdaptiveCardInvokeResponse: ...
+
+
 class FrontOfficeBot(TeamsActivityHandler):
-    def __init__(self, desk: FrontDesk, conversations: ConversationStore) -> None:
+    def __init__(
+        self,
+        desk: FrontDesk,
+        conversations: ConversationStore,
+        channels: ChannelHandler | None = None,
+    ) -> None:
         self._desk = desk
         self._conversations = conversations
+        self._channels = channels
         self._remembered: set[tuple[str, str, str | None]] = set()
 
     # -- every turn ----------------------------------------------------------------
@@ -69,6 +88,10 @@ class FrontOfficeBot(TeamsActivityHandler):
             TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
         )
         text = (text or "").strip()
+        kind = activity.conversation.conversation_type if activity.conversation else None
+        if self._channels is not None and kind in ("channel", "groupChat"):
+            await self._channels.on_message(turn_context, text)
+            return
         language = self._language(turn_context, text)
         replies = self._desk.respond(text, language)
         await turn_context.send_activities([to_activity(reply) for reply in replies])
@@ -83,6 +106,10 @@ class FrontOfficeBot(TeamsActivityHandler):
             action = {"verb": getattr(action, "verb", None), "data": getattr(action, "data", None)}
         verb = action.get("verb") if isinstance(action.get("verb"), str) else ""
         data: Any = action.get("data")
+        if self._channels is not None and self._channels.handles(verb):
+            return await self._channels.on_card_action(
+                turn_context, verb, data if isinstance(data, dict) else {}
+            )
         language = self._language(turn_context)
         update = self._desk.card_action(verb, data if isinstance(data, dict) else {}, language)
         log.info(
