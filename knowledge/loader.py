@@ -198,6 +198,16 @@ def check_knowledge(folder: Path) -> tuple[Knowledge | None, list[str]]:
     if queues is not None:
         _check_queue_backoffices(folder / QUEUES, queues, backoffices, problems)
     products = _load_products(folder / PRODUCTS, problems, queues, sla)
+    if organisation is not None and products:
+        for index, rule in enumerate(organisation.emergencies):
+            product = products.get(rule.product)
+            if product is None or product.is_redirect:
+                problems.add(
+                    folder / ORGANISATION,
+                    1,
+                    f"emergencies[{index}].product",
+                    f"unknown (or redirect) product {rule.product!r}",
+                )
 
     if problems.lines or None in (organisation, sla, queues, language):
         return None, problems.lines

@@ -103,6 +103,14 @@ class BusinessHours(Strict):
         return self
 
 
+class EmergencyRule(Strict):
+    """Words that make a message an emergency: the instruction first, then a P1 ticket
+    for ``product``."""
+
+    product: NonEmpty
+    words: Phrases
+
+
 class Organisation(Strict):
     name: NonEmpty
     timezone: NonEmpty
@@ -110,6 +118,7 @@ class Organisation(Strict):
     holidays: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     buildings: list[NonEmpty]
     emergency: Text
+    emergencies: list[EmergencyRule] = []
     frontoffice_contact: Text
 
     @field_validator("timezone")

@@ -71,6 +71,7 @@ class NewTicket:
     channel: Channel
     fields: Mapping[str, Any] = field(default_factory=dict)
     actor: Actor | None = None  # who registered it, when not the requester (phone, counter)
+    priority: str | None = None  # instead of the product's own class (an emergency is P1)
 
 
 @dataclass(frozen=True)
@@ -107,18 +108,23 @@ class TicketService:
         if missing:
             raise InputError(f"product {offering.product_id} needs {', '.join(missing)}")
         now = self._clock.now()
+        priority = request.priority or offering.priority
+        try:
+            deadlines = self._sla.deadlines(priority, now)
+        except ConfigurationError as exc:
+            raise InputError(f"unknown priority {priority!r}") from exc
         ticket = Ticket.open(
             number="",
             requester=request.requester,
             product_id=offering.product_id,
             queue=offering.queue,
             kwis=offering.kwis,
-            priority=offering.priority,
+            priority=priority,
             channel=request.channel,
             fields=fields,
             charge=offering.charge,
             at=now,
-            deadlines=self._sla.deadlines(offering.priority, now),
+            deadlines=deadlines,
             actor=request.actor,
         )
         stored = await self._store.add(ticket, offering.backoffice)
@@ -140,6 +146,41 @@ class TicketService:
 
     async def find(self, requester: str | None, open_only: bool) -> list[Ticket]:
         return await self._store.find(requester=requester, open_only=open_only)
+
+    def preview_deadlines(self, priority: str) -> Deadlines:
+        """The deadlines a ticket of this priority would get if created now."""
+        return self._sla.deadlines(priority, self._clock.now())
+
+    async def mine(self, requester_id: str, number: str) -> Ticket:
+        """A ticket its requester (or a follower) may see; ``UnknownTicket`` for anyone
+        else, so that other people's ticket numbers reveal nothing."""
+        ticket = await self._store.get(number)
+        if ticket is not None and ticket.requester.id != requester_id:
+            followers = await self._store.followers(number)
+            if all(f.id != requester_id for f in followers):
+                ticket = None
+        if ticket is None:
+            raise UnknownTicket(f"no ticket {number} of yours")
+        return ticket
+
+    async def visible_to(self, requester_id: str, open_only: bool) -> list[Ticket]:
+        """The employee's own tickets plus the ones they follow, newest first."""
+        own = await self._store.find(requester=requester_id, open_only=open_only, limit=50)
+        followed = await self._store.followed_by(requester_id, open_only=open_only)
+        seen = {t.number for t in own}
+        both = own + [t for t in followed if t.number not in seen]
+        return sorted(both, key=lambda t: t.created_at, reverse=True)
+
+    async def open_for_product(self, product_id: str) -> list[Ticket]:
+        return await self._store.open_for_product(product_id)
+
+    async def follow(self, number: str, follower: Requester) -> bool:
+        """The employee follows a ticket someone else reported; False if already so."""
+        await self.get(number)
+        added = await self._store.add_follower(number, follower, self._clock.now())
+        if added:
+            log.info("follower added", extra={"ticket": number})
+        return added
 
     async def act(self, number: str, step: Step) -> Ticket:
         ticket = await self.get(number)

@@ -293,13 +293,17 @@ def test_the_command_lists_follow_a_changed_command_table(
     monkeypatch.setattr(manifest, "COMMANDS", table)
     result = manifest.build(_options(), tmp_path / "app.zip", schemas=schemas)
     lists = result.package.manifest["bots"][0]["commandLists"]
+    personal = [c.title for c in COMMANDS if Scope.PERSONAL in c.scopes]
+    team = [c.title for c in COMMANDS if Scope.TEAM in c.scopes]
     assert [[c["title"] for c in entry["commands"]] for entry in lists] == [
-        ["help", "status"],
-        ["help", "wachtrij"],
+        [*personal, "status"],
+        [*team, "wachtrij"],
     ]
     nl = result.package.localisation
-    assert nl["bots[0].commandLists[0].commands[1].description"] == "Waar staat mijn melding?"
-    assert nl["bots[0].commandLists[1].commands[1].description"] == "De open meldingen"
+    assert nl[f"bots[0].commandLists[0].commands[{len(personal)}].description"] == (
+        "Waar staat mijn melding?"
+    )
+    assert nl[f"bots[0].commandLists[1].commands[{len(team)}].description"] == "De open meldingen"
 
 
 # -- icons -----------------------------------------------------------------------------------

@@ -21,7 +21,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 
 from servicedesk.errors import InputError, StoreError
-from servicedesk.persistence.database import applied_updates, outbox, ticket_events, tickets
+from servicedesk.persistence.database import (
+    applied_updates,
+    outbox,
+    ticket_events,
+    ticket_followers,
+    tickets,
+)
 from servicedesk.tickets import (
     Actor,
     Channel,
@@ -186,6 +192,96 @@ class SqlTicketStore:
             query = sa.select(tickets).order_by(tickets.c.id.desc()).limit(limit)
             if requester is not None:
                 query = query.where(tickets.c.requester_id == requester)
+            if open_only:
+                query = query.where(
+                    tickets.c.status.not_in(
+                        [Status.RESOLVED.value, Status.CLOSED.value, Status.CANCELLED.value]
+                    )
+                )
+            with self._engine.connect() as connection:
+                return [self._ticket(connection, row) for row in connection.execute(query)]
+
+        return await self._run(work)
+
+    async def open_for_product(self, product_id: str, limit: int = 50) -> list[Ticket]:
+        """Open tickets of one product, newest first (to spot a known problem)."""
+
+        def work() -> list[Ticket]:
+            query = (
+                sa.select(tickets)
+                .where(
+                    tickets.c.product_id == product_id,
+                    tickets.c.status.not_in(
+                        [Status.RESOLVED.value, Status.CLOSED.value, Status.CANCELLED.value]
+                    ),
+                )
+                .order_by(tickets.c.id.desc())
+                .limit(limit)
+            )
+            with self._engine.connect() as connection:
+                return [self._ticket(connection, row) for row in connection.execute(query)]
+
+        return await self._run(work)
+
+    async def add_follower(self, number: str, follower: Requester, now: datetime) -> bool:
+        """Record an employee who follows a ticket; False when they already did."""
+
+        def work() -> bool:
+            with self._engine.begin() as connection:
+                ticket_id = connection.execute(
+                    sa.select(tickets.c.id).where(tickets.c.number == number)
+                ).scalar_one()
+                exists = connection.execute(
+                    sa.select(ticket_followers.c.follower_id).where(
+                        ticket_followers.c.ticket_id == ticket_id,
+                        ticket_followers.c.follower_id == follower.id,
+                    )
+                ).first()
+                if exists is not None:
+                    return False
+                try:
+                    connection.execute(
+                        ticket_followers.insert().values(
+                            ticket_id=ticket_id,
+                            follower_id=follower.id,
+                            name=follower.name,
+                            email=follower.email,
+                            language=follower.language,
+                            added_at=now,
+                        )
+                    )
+                except sa.exc.IntegrityError:
+                    return False
+                return True
+
+        return await self._run(work)
+
+    async def followers(self, number: str) -> list[Requester]:
+        def work() -> list[Requester]:
+            query = (
+                sa.select(ticket_followers)
+                .join(tickets, tickets.c.id == ticket_followers.c.ticket_id)
+                .where(tickets.c.number == number)
+                .order_by(ticket_followers.c.added_at)
+            )
+            with self._engine.connect() as connection:
+                return [
+                    Requester(id=r.follower_id, name=r.name, email=r.email, language=r.language)
+                    for r in connection.execute(query)
+                ]
+
+        return await self._run(work)
+
+    async def followed_by(self, follower_id: str, open_only: bool = True) -> list[Ticket]:
+        """Tickets an employee follows (reported by someone else)."""
+
+        def work() -> list[Ticket]:
+            query = (
+                sa.select(tickets)
+                .join(ticket_followers, tickets.c.id == ticket_followers.c.ticket_id)
+                .where(ticket_followers.c.follower_id == follower_id)
+                .order_by(tickets.c.id.desc())
+            )
             if open_only:
                 query = query.where(
                     tickets.c.status.not_in(
