@@ -44,7 +44,23 @@ manifest/node_modules: manifest/package-lock.json
 	npm ci --prefix manifest --no-audit --no-fund
 	touch $@
 
-test: migrate lint typecheck manifest/node_modules
+# Microsoft 365 Agents Playground, the Adaptive Cards library and playwright-core (pinned
+# in e2e/package-lock.json) for tests/test_e2e_playground.py and tests/test_card_rendering.py.
+e2e/node_modules: e2e/package-lock.json
+	npm ci --prefix e2e --no-audit --no-fund
+	touch $@
+
+.PHONY: cards e2e
+
+# The sample cards validated and drawn (build/cards/png/); `make test` runs the same checks.
+cards: install e2e/node_modules
+	$(BIN)/python -m pytest -q tests/test_card_rendering.py
+
+# The end-to-end test alone: the bot and the playground as real processes.
+e2e: install e2e/node_modules
+	$(BIN)/python -m pytest -q tests/test_e2e_playground.py
+
+test: migrate lint typecheck manifest/node_modules e2e/node_modules
 	$(BIN)/frontoffice knowledge check
 	$(BIN)/python -m pytest -q
 
