@@ -10,7 +10,10 @@ real back offices; this package is the only place that talks to one.
     _http.py     aiohttp plumbing shared by both: one mapping of timeouts, connection
                  errors and status codes to BackOfficeUnavailable / BackOfficeRejected
 
-Planned (the ticket issue): the built-in queue, with Adaptive Cards in the queue's Teams
-channel. Tests talk to real HTTP servers: ``tests/fake_topdesk.py`` and a receiver in
+    builtin.py   BuiltinBackOffice: tickets stay here; their cards are posted in the queue's
+                 linked Teams channel and updated on every event (through the core's
+                 TicketCards port, implemented in bot/channel_cards.py)
+
+Tests talk to real HTTP servers: ``tests/fake_topdesk.py`` and a receiver in
 ``tests/test_webhook_adapter.py``.
 """

@@ -7,14 +7,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ActivityTypes
+from sqlalchemy.engine import Engine
 
 from bot import sdk_patches
 from bot.auth import build_authentication
+from bot.channels import CHANNEL_WORK, build_channel_work
 from bot.http import healthz, messages, readyz
 from bot.keys import ADAPTER, BOT, KNOWLEDGE, OUTBOX, SETTINGS, STORE_ENGINE, TICKET_STORE, TICKETS
 from bot.teams_bot import FrontOfficeBot, to_activity
@@ -31,6 +34,7 @@ from servicedesk.clock import Clock, SystemClock
 from servicedesk.outbox import OutboxWorker, RetryPolicy
 from servicedesk.persistence.conversation_store import SqlConversationStore
 from servicedesk.persistence.database import create_engine, migrate
+from servicedesk.persistence.dialog_store import SqlDialogStore
 from servicedesk.persistence.ticket_store import SqlTicketStore
 from servicedesk.service import TicketService
 
@@ -53,9 +57,12 @@ def create_app(
     app = web.Application(client_max_size=settings.max_body_bytes)
     engine = create_engine(settings.db_url)
     holder = KnowledgeHolder(settings.knowledge_dir)
-    desk = FrontDesk(holder, settings.default_language)
-    bot = FrontOfficeBot(desk, SqlConversationStore(engine))
     adapter = CloudAdapter(build_authentication(settings))
+    ticket_store = SqlTicketStore(engine)
+    tickets = TicketService(ticket_store, KnowledgeCatalogue(holder), KnowledgeSla(holder), clock)
+    desk = build_desk(settings, engine, holder, tickets, clock)
+    channel_work = build_channel_work(settings, engine, holder, tickets, adapter, clock)
+    bot = FrontOfficeBot(desk, SqlConversationStore(engine), channel_work.handler)
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
         log.error(
@@ -77,16 +84,32 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
 
-    ticket_store = SqlTicketStore(engine)
     app[TICKET_STORE] = ticket_store
-    app[TICKETS] = TicketService(
-        ticket_store, KnowledgeCatalogue(holder), KnowledgeSla(holder), clock
-    )
+    app[TICKETS] = tickets
+    app[CHANNEL_WORK] = channel_work
     app[_BACKOFFICES_GIVEN] = backoffices or {}
     app[_CLOCK] = clock
     add_ticket_routes(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
+
+
+def build_desk(
+    settings: Settings,
+    engine: Engine,
+    holder: KnowledgeHolder,
+    tickets: TicketService,
+    clock: Clock,
+) -> FrontDesk:
+    """The conversation logic for personal chats (also used by ``frontoffice chat``)."""
+    return FrontDesk(
+        holder,
+        tickets,
+        SqlDialogStore(engine),
+        clock=clock,
+        dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
+        default_language=settings.default_language,
+    )
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -115,6 +138,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         knowledge.backoffices,
         product_names={p.id: p.name.nl for p in knowledge.products.values()},
     )
+    app[CHANNEL_WORK].attach(backoffices)
     worker = OutboxWorker(
         app[TICKET_STORE],
         backoffices,

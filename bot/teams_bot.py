@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any, Protocol
 
+import aiohttp
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import (
@@ -15,13 +17,24 @@ from botbuilder.schema import (
 )
 
 from bot.references import reference_from
-from dialogs.frontdesk import FrontDesk
+from dialogs.frontdesk import FrontDesk, Turn, Upload
 from dialogs.replies import Reply
 from servicedesk.conversations import ConversationStore
+from servicedesk.tickets import Requester
 
 log = logging.getLogger(__name__)
 
 ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+TEAMS_FILE = "application/vnd.microsoft.teams.file.download.info"
+MAX_UPLOAD_BYTES = 1024 * 1024  # a CSV of visitors is far smaller
+
+
+def requester_of(activity: Activity) -> Requester:
+    """Who wrote: the Entra object id where Teams gives it (stable across chats)."""
+    sender = activity.from_property
+    if sender is None:
+        return Requester(id="unknown")
+    return Requester(id=sender.aad_object_id or sender.id or "unknown", name=sender.name or "")
 
 
 def to_activity(reply: Reply) -> Activity:
@@ -92,9 +105,55 @@ class FrontOfficeBot(TeamsActivityHandler):
         if self._channels is not None and kind in ("channel", "groupChat"):
             await self._channels.on_message(turn_context, text)
             return
-        language = self._language(turn_context, text)
-        replies = self._desk.respond(text, language)
+        uploads = await self._uploads(activity)
+        replies = await self._desk.handle(
+            Turn(
+                conversation_id=activity.conversation.id,
+                user=requester_of(activity),
+                text=text,
+                uploads=uploads,
+                locale=activity.locale,
+            )
+        )
         await turn_context.send_activities([to_activity(reply) for reply in replies])
+
+    async def _uploads(self, activity: Activity) -> tuple[Upload, ...]:
+        """Files and pictures in a message; a CSV's content is fetched (Teams gives a
+        pre-authorised download URL for files sent in a personal chat)."""
+        uploads = []
+        for attachment in activity.attachments or []:
+            content_type = attachment.content_type or ""
+            content = attachment.content if isinstance(attachment.content, dict) else {}
+            if content_type == TEAMS_FILE:
+                url = str(content.get("downloadUrl") or "")
+                upload = Upload(attachment.name or "", str(content.get("fileType") or ""), url)
+            elif content_type.startswith("image/") or attachment.content_url:
+                if content_type.startswith(("text/html", ADAPTIVE_CARD_CONTENT_TYPE)):
+                    continue
+                upload = Upload(attachment.name or "", content_type, attachment.content_url or "")
+            else:
+                continue
+            if upload.is_csv and upload.url:
+                upload = replace(upload, data=await self._fetch(upload.url))
+            uploads.append(upload)
+        return tuple(uploads)
+
+    async def _fetch(self, url: str) -> bytes | None:
+        if not url.startswith(("https://", "http://")):
+            return None
+        try:
+            timeout = aiohttp.ClientTimeout(total=15)
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as session,
+                session.get(url) as response,
+            ):
+                if response.status != 200:
+                    return None
+                data = await response.content.read(MAX_UPLOAD_BYTES + 1)
+                return data if len(data) <= MAX_UPLOAD_BYTES else None
+        except (aiohttp.ClientError, TimeoutError):
+            log.warning("could not fetch an uploaded file")
+            return None
 
     # -- Universal Actions (Action.Execute) -------------------------------------------
 
@@ -110,8 +169,13 @@ class FrontOfficeBot(TeamsActivityHandler):
             return await self._channels.on_card_action(
                 turn_context, verb, data if isinstance(data, dict) else {}
             )
-        language = self._language(turn_context)
-        update = self._desk.card_action(verb, data if isinstance(data, dict) else {}, language)
+        activity = turn_context.activity
+        turn = Turn(
+            conversation_id=activity.conversation.id if activity.conversation else "",
+            user=requester_of(activity),
+            locale=activity.locale,
+        )
+        update = await self._desk.card_action(turn, verb, data if isinstance(data, dict) else {})
         log.info(
             "card action",
             extra={

@@ -1,26 +1,57 @@
-"""The front desk: one message in, the replies out.
+"""The front desk: one employee message (or card click) in, the replies out.
 
-Free text goes through the matcher and the decision drives the reply (an FAQ
-answer, a product with its promise, a short choice, a pointer elsewhere, or a
-plain no). Greetings, thanks and "help" get a short answer of their own.
+Order of business for a message, as a good front-office colleague would do it:
+
+1. a command (help, stop, opnieuw, mijn meldingen) works at any point;
+2. an emergency (fire, smoke, gas, an accident, someone stuck in a lift, violence)
+   gets the emergency instruction first, then a P1 ticket;
+3. an unfinished dialog (an intake question, a "yes?" awaiting an answer) takes
+   the message as its answer;
+4. a follow-up on the employee's own tickets (status, my tickets, cancel, reopen,
+   more information);
+5. greetings and thanks; then the matcher, whose decision drives the reply: an FAQ
+   answer, a product's intake, a short choice, a pointer elsewhere, or a plain no
+   with the offer to pass the question to a front-office colleague.
+
+The dialog state is stored per conversation (``DialogStore``), so a restart or
+another replica continues where the last message left off; a dialog left alone
+longer than ``dialog_timeout`` expires politely. No Bot Framework types here:
+the edge (``bot/``) turns activities into a ``Turn`` and replies into activities.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
-from dialogs import cards
+from dialogs import cards, extract, intake
 from dialogs.commands import command_for
+from dialogs.intents import FollowUp, FollowUpIntent, emergency, follow_up, yes_or_no
 from dialogs.language import choose as choose_language
+from dialogs.language import detect, from_locale
 from dialogs.messages import t
 from dialogs.replies import CardUpdate, Reply
+from knowledge.catalogue import QUESTION_PRODUCT
 from knowledge.matcher import Decision, Match
 from knowledge.model import DURATION, Product
 from knowledge.reload import Snapshot
 from knowledge.text import fold
+from servicedesk.clock import Clock, SystemClock
+from servicedesk.errors import InputError
+from servicedesk.persistence.dialog_store import StoredDialog
+from servicedesk.persistence.ticket_store import ConcurrentUpdate
+from servicedesk.service import NewTicket, Step, TicketService, UnknownTicket
+from servicedesk.tickets import Actor, Channel, Kwis, Requester, Status, Ticket
+
+log = logging.getLogger(__name__)
 
 MAX_TEXT = 2000
+EMERGENCY_PRIORITY = "P1"
 _GREETINGS = frozenset(
     [
         "hoi",
@@ -40,10 +71,66 @@ _GREETINGS = frozenset(
 _THANKS = frozenset(
     ["bedankt", "dank", "dankjewel", "dankje", "thanks", "thank", "thx", "top", "super", "merci"]
 )
+_FOLLOW_WORDS = frozenset(["volgen", "volg", "follow", "ja", "yes"])
+_FILE_WORDS = frozenset(["toch", "nieuw", "new", "anyway", "nee", "no"])
 
 
 class KnowledgeSource(Protocol):
     def current(self) -> Snapshot: ...
+
+
+class DialogStore(Protocol):
+    async def load(self, conversation_id: str) -> StoredDialog | None: ...
+
+    async def save(
+        self, conversation_id: str, user_id: str, state: dict[str, Any], version: int, now: datetime
+    ) -> int: ...
+
+    async def clear(self, conversation_id: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file or picture the employee sent (Teams gives a download URL)."""
+
+    name: str
+    content_type: str
+    url: str
+    data: bytes | None = None  # the content, when the edge fetched it (a CSV of visitors)
+
+    @property
+    def is_csv(self) -> bool:
+        return self.name.lower().endswith(".csv") or "csv" in self.content_type
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    conversation_id: str
+    user: Requester  # the desk sets its ``language``: the text's, the dialog's, or Teams'
+    text: str = ""
+    uploads: tuple[Upload, ...] = ()
+    locale: str | None = None  # the employee's Teams locale
+
+
+@dataclass
+class _Context:
+    turn: Turn
+    snapshot: Snapshot
+    state: dict[str, Any]
+    now: datetime
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def language(self) -> str:
+        return self.turn.user.language
+
+    def say(self, key: str, **values: object) -> None:
+        """Add a text; consecutive texts go out as one message (fewer toasts, fewer calls)."""
+        text = t(self.language, key, **values)
+        if self.replies and self.replies[-1].card is None and self.replies[-1].text:
+            self.replies[-1] = Reply(text=f"{self.replies[-1].text}\n\n{text}")
+        else:
+            self.replies.append(Reply(text=text))
 
 
 def describe_duration(language: str, code: str) -> str:
@@ -58,12 +145,35 @@ def describe_duration(language: str, code: str) -> str:
 
 
 class FrontDesk:
-    def __init__(self, knowledge: KnowledgeSource, default_language: str = "nl") -> None:
+    def __init__(
+        self,
+        knowledge: KnowledgeSource,
+        tickets: TicketService,
+        dialogs: DialogStore,
+        *,
+        clock: Clock | None = None,
+        dialog_timeout: timedelta = timedelta(minutes=60),
+        default_language: str = "nl",
+    ) -> None:
         self._knowledge = knowledge
+        self._tickets = tickets
+        self._dialogs = dialogs
+        self._clock = clock or SystemClock()
+        self.dialog_timeout = dialog_timeout
         self.default_language = default_language
-        self._verbs: dict[str, Callable[[Snapshot, dict[str, Any], str], CardUpdate]] = {
-            "product.pick": self._pick_product,
-            "product.other": self._other_product,
+        self._verbs: dict[str, Callable[[_Context, dict[str, Any]], Awaitable[CardUpdate]]] = {
+            "product.pick": self._verb_pick,
+            "product.other": self._verb_other,
+            "intake.confirm": self._verb_confirm,
+            "intake.cancel": self._verb_intake_cancel,
+            "duplicate.follow": self._verb_follow,
+            "duplicate.file": self._verb_file_anyway,
+            "faq.vote": self._verb_vote,
+            "question.forward": self._verb_forward,
+            "mine.status": self._verb_status,
+            "mine.cancel": self._verb_cancel,
+            "mine.reopen": self._verb_reopen,
+            "mine.keep": self._verb_keep,
         }
 
     @property
@@ -77,117 +187,834 @@ class FrontDesk:
         organisation = self._knowledge.current().knowledge.organisation.name
         return [Reply(text=t(language, "welcome", organisation=organisation))]
 
-    def respond(self, text: str, language: str) -> list[Reply]:
-        snapshot = self._knowledge.current()
-        text = (text or "").strip()
-        if not text:
-            return [Reply(text=t(language, "empty"))]
-        replies: list[Reply] = []
-        if len(text) > MAX_TEXT:
-            replies.append(Reply(text=t(language, "too_long", limit=MAX_TEXT)))
-            text = text[:MAX_TEXT]
-        small_talk = self._small_talk(snapshot, text, language)
-        if small_talk is not None:
-            return replies + small_talk
-        match = snapshot.matcher.match(text)
-        return replies + self._replies_for(snapshot, match, language)
+    # -- entry points ---------------------------------------------------------------------
 
-    def card_action(self, verb: str, data: dict[str, Any], language: str) -> CardUpdate:
+    async def handle(self, turn: Turn) -> list[Reply]:
+        """Answer one message."""
+        context, version = await self._open(turn)
+        await self._message(context)
+        await self._close(context, version)
+        return context.replies
+
+    async def card_action(self, turn: Turn, verb: str, data: dict[str, Any]) -> CardUpdate:
+        """Answer a click on one of our cards with the card that replaces it."""
         handler = self._verbs.get(verb)
         if handler is None:
-            return CardUpdate(cards.notice_card(t(language, "card.unknown_action")), status=400)
-        return handler(self._knowledge.current(), data, language)
+            language = from_locale(turn.locale) or self.default_language
+            return CardUpdate(cards.notice_card(t(language, "card.unknown_action")), 400)
+        context, version = await self._open(turn, announce_expiry=False)
+        try:
+            update = await handler(context, data)
+        except UnknownTicket:
+            update = CardUpdate(cards.notice_card(t(context.language, "mine.unknown")), 404)
+        await self._close(context, version)
+        return update
 
-    # -- decisions ------------------------------------------------------------------
+    async def _open(self, turn: Turn, announce_expiry: bool = True) -> tuple[_Context, int]:
+        now = self._clock.now()
+        stored = await self._dialogs.load(turn.conversation_id)
+        state = dict(stored.state) if stored else {}
+        # the language the employee writes in; for a short answer ("12", "ja") or a
+        # click, the language the dialog was in; else Teams' locale
+        language = (
+            detect(turn.text)
+            or state.get("language")
+            or from_locale(turn.locale)
+            or self.default_language
+        )
+        turn = replace(turn, user=replace(turn.user, language=language))
+        context = _Context(turn, self._knowledge.current(), {}, now)
+        if stored is None:
+            return context, 0
+        context.state = state
+        if stored.updated_at < now - self.dialog_timeout and context.state.get("kind") != "done":
+            if announce_expiry and context.state.get("kind") == "intake":
+                name = self._product_name(context, context.state.get("product", ""))
+                context.say("dialog.expired", product=name)
+            context.state = {}
+        return context, stored.version
 
-    def _small_talk(self, snapshot: Snapshot, text: str, language: str) -> list[Reply] | None:
-        tokens = fold(text).split()
+    async def _close(self, context: _Context, version: int) -> None:
+        user = context.turn.user.id
+        try:
+            if context.state:
+                context.state["language"] = context.language
+                await self._dialogs.save(
+                    context.turn.conversation_id, user, context.state, version, context.now
+                )
+            elif version:
+                await self._dialogs.clear(context.turn.conversation_id)
+        except ConcurrentUpdate:
+            # two messages at once in one chat: the other one moved the dialog on
+            context.replies = [Reply(text=t(context.language, "dialog.busy"))]
+
+    # -- a message ------------------------------------------------------------------------
+
+    async def _message(self, c: _Context) -> None:
+        text = (c.turn.text or "").strip()
+        if len(text) > MAX_TEXT:
+            c.say("too_long", limit=MAX_TEXT)
+            text = text[:MAX_TEXT]
+        c.turn = replace(c.turn, text=text)
+        if not text and not c.turn.uploads:
+            c.say("empty")
+            return
+        if await self._command(c, text):
+            return
+        rule = emergency(text, self._emergency_rules(c)) if text else None
+        if rule is not None:
+            await self._emergency(c, rule.product_id, text)
+            return
+        if c.turn.uploads and await self._uploads(c):
+            return
+        kind = c.state.get("kind")
+        intent = follow_up(text)
+        if kind == "intake" and c.state.get("stage") == "ask":
+            if intent is not None and intent.kind in (FollowUp.LIST, FollowUp.STATUS):
+                await self._follow_up(c, intent)
+                c.say("intake.resume", question=self._question(c))
+                return
+            await self._answer(c, text)
+            return
+        if kind in ("intake", "cancel", "reopen", "forward") and await self._pending(c, text):
+            return
+        if intent is not None:
+            await self._follow_up(c, intent)
+            return
+        match = c.snapshot.matcher.match(text)
+        if self._small_talk(c, text, match):
+            return
+        await self._decide(c, match, text)
+
+    async def _command(self, c: _Context, text: str) -> bool:
         command = command_for(text)
-        if command is not None and command.title == "help":
-            emergency = snapshot.knowledge.organisation.emergency.in_language(language)
-            return [Reply(text=t(language, "help", emergency=emergency))]
-        if 0 < len(tokens) <= 6 and snapshot.matcher.match(text).decision is Decision.NONE:
-            if tokens[0] in _THANKS or any(token in _THANKS for token in tokens[:3]):
-                return [Reply(text=t(language, "thanks"))]
-            if tokens[0] in _GREETINGS:
-                return [Reply(text=t(language, "greeting"))]
-        return None
+        if command is None:
+            return False
+        in_intake = c.state.get("kind") == "intake"
+        if command.title == "help":
+            emergency_text = c.snapshot.knowledge.organisation.emergency.in_language(c.language)
+            c.say("help", emergency=emergency_text)
+            if in_intake and c.state.get("stage") == "ask":
+                c.say("intake.resume", question=self._question(c))
+        elif command.title == "stop":
+            if c.state.get("kind") in ("intake", "cancel", "reopen", "forward"):
+                c.state = {}
+                c.say("dialog.stopped")
+            else:
+                c.say("dialog.nothing_to_stop")
+        elif command.title == "opnieuw":
+            if in_intake:
+                product = c.snapshot.knowledge.products.get(c.state["product"])
+                priority = c.state.get("priority")
+                c.state = {}
+                if product is not None:
+                    c.say("dialog.restarted")
+                    await self._start_intake(c, product, "", priority=priority)
+            else:
+                c.state = {}
+                c.say("greeting")
+        elif command.title == "mijn meldingen":
+            await self._follow_up(c, FollowUpIntent(FollowUp.LIST, None))
+        else:
+            return False  # a channel command typed in a personal chat: read it as text
+        return True
 
-    def _replies_for(self, snapshot: Snapshot, match: Match, language: str) -> list[Reply]:
-        knowledge = snapshot.knowledge
-        contact = knowledge.organisation.frontoffice_contact.in_language(language)
+    def _small_talk(self, c: _Context, text: str, match: Match) -> bool:
+        tokens = fold(text).split()
+        if 0 < len(tokens) <= 6 and match.decision is Decision.NONE:
+            if tokens[0] in _THANKS or any(token in _THANKS for token in tokens[:3]):
+                c.say("thanks")
+                return True
+            if tokens[0] in _GREETINGS:
+                c.say("greeting")
+                return True
+        return False
+
+    # -- decisions --------------------------------------------------------------------------
+
+    async def _decide(self, c: _Context, match: Match, text: str) -> None:
+        knowledge = c.snapshot.knowledge
+        language = c.language
         if match.decision is Decision.ANSWER:
-            entry_ref = match.faq[0]
-            product = knowledge.products[entry_ref.product_id]
-            entry = next(e for e in product.faq if e.id == entry_ref.faq_id)
-            replies = [Reply(text=entry.answer.in_language(language))]
-            if product.queue is not None and product.kwis is not None:
-                queue = knowledge.queues[product.queue].name.in_language(language)
-                replies.append(Reply(text=t(language, "answer.orderable", queue=queue)))
-            return replies
+            ref = match.faq[0]
+            product = knowledge.products[ref.product_id]
+            entry = next(e for e in product.faq if e.id == ref.faq_id)
+            orderable = not product.is_redirect
+            c.replies.append(
+                Reply(
+                    card=cards.answer_card(
+                        language,
+                        entry.answer.in_language(language),
+                        product_id=product.id,
+                        faq_id=entry.id,
+                        question=text[:500],
+                        offer=t(
+                            language, "answer.offer", product=product.name.in_language(language)
+                        )
+                        if orderable
+                        else None,
+                    )
+                )
+            )
+            c.state = {}
+            return
         if match.decision is Decision.PRODUCT:
             product = knowledge.products[match.candidates[0].product_id]
-            return [Reply(card=self._product_card(snapshot, product, language))]
+            await self._start_intake(c, product, text)
+            return
         if match.decision is Decision.CHOOSE:
             choices = [
-                (c.product_id, knowledge.products[c.product_id].name.in_language(language))
-                for c in match.choices
+                (m.product_id, knowledge.products[m.product_id].name.in_language(language))
+                for m in match.choices
             ]
-            return [Reply(card=cards.choose_card(language, choices))]
+            c.state = {"kind": "choose", "text": text[:MAX_TEXT]}
+            c.replies.append(Reply(card=cards.choose_card(language, choices)))
+            return
         if match.decision is Decision.REDIRECT:
             product = knowledge.products[match.candidates[0].product_id]
-            assert product.redirect is not None
-            pointer = product.redirect.in_language(language)
-            desk = pointer.split(":")[0]
-            return [Reply(text=t(language, "redirect", desk=desk, pointer=pointer))]
-        return [Reply(text=t(language, "none", contact=contact))]
+            self._redirect(c, product)
+            return
+        contact = knowledge.organisation.frontoffice_contact.in_language(language)
+        c.state = {"kind": "forward", "question": text[:MAX_TEXT]}
+        c.replies.append(
+            Reply(
+                card=cards.offer_card(
+                    t(language, "none", contact=contact),
+                    [(t(language, "none.forward"), "question.forward", {})],
+                )
+            )
+        )
 
-    def _product_card(self, snapshot: Snapshot, product: Product, language: str) -> dict[str, Any]:
-        knowledge = snapshot.knowledge
-        assert product.queue is not None and product.priority is not None
-        sla = knowledge.sla_classes[product.priority]
-        queue = knowledge.queues[product.queue].name.in_language(language)
-        name = product.name.in_language(language)
-        within = "product.within"
+    @staticmethod
+    def _redirect(c: _Context, product: Product) -> None:
+        assert product.redirect is not None
+        pointer = product.redirect.in_language(c.language)
+        c.say("redirect", desk=pointer.split(":")[0], pointer=pointer)
+        c.state = {}
+
+    # -- intake -----------------------------------------------------------------------------
+
+    def _buildings(self, c: _Context) -> list[str]:
+        return list(c.snapshot.knowledge.organisation.buildings)
+
+    def _zone(self, c: _Context) -> ZoneInfo:
+        return ZoneInfo(c.snapshot.knowledge.organisation.timezone)
+
+    def _local_now(self, c: _Context) -> datetime:
+        return c.now.astimezone(self._zone(c))
+
+    def _product_name(self, c: _Context, product_id: str) -> str:
+        if product_id == QUESTION_PRODUCT:
+            return t(c.language, "question.product")
+        product = c.snapshot.knowledge.products.get(product_id)
+        return product.name.in_language(c.language) if product else product_id
+
+    def _fields_of(self, c: _Context, product_id: str) -> list[str]:
+        if product_id == QUESTION_PRODUCT:
+            return ["description"]
+        product = c.snapshot.knowledge.products[product_id]
+        return [kind.value for kind in product.fields]
+
+    async def _start_intake(
+        self, c: _Context, product: Product, text: str, priority: str | None = None
+    ) -> None:
+        if product.is_redirect:
+            self._redirect(c, product)
+            return
+        fields = [kind.value for kind in product.fields]
+        describes = priority is not None or product.kwis in (Kwis.STORING, Kwis.KLACHT)
+        values = (
+            intake.prefill(fields, text, self._local_now(c), self._buildings(c), describes)
+            if text
+            else {}
+        )
+        c.state = {
+            "kind": "intake",
+            "product": product.id,
+            "values": values,
+            "stage": "ask",
+            "asking": None,
+            "tries": 0,
+            "priority": priority,
+            "token": uuid.uuid4().hex[:12],
+            "attachments": [],
+        }
+        if priority is None:
+            c.say("intake.start", product=product.name.in_language(c.language))
+        await self._advance(c)
+
+    def _question(self, c: _Context) -> str:
+        asking = c.state.get("asking") or ""
+        return intake.question(asking, c.state["values"], c.language, self._buildings(c))
+
+    async def _advance(self, c: _Context) -> None:
+        """Ask the next question, or (all known) check for a known problem and summarise."""
+        values = c.state["values"]
+        product_id = c.state["product"]
+        asking = intake.missing(self._fields_of(c, product_id), values)
+        if asking is not None:
+            if asking != c.state.get("asking"):
+                c.state["tries"] = 0
+            c.state["asking"] = asking
+            c.say("intake.question", question=self._question(c))
+            return
+        c.state["asking"] = None
+        if c.state.get("priority") == EMERGENCY_PRIORITY:
+            await self._create(c)  # no summary to confirm in an emergency
+            return
+        if not c.state.get("duplicate_checked"):
+            c.state["duplicate_checked"] = True
+            known = await self._known_problem(c)
+            if known is not None:
+                c.state["stage"] = "duplicate"
+                c.state["duplicate"] = known.number
+                c.replies.append(Reply(card=self._duplicate_card(c, known)))
+                return
+        c.state["stage"] = "confirm"
+        c.replies.append(Reply(card=self._summary_card(c)))
+
+    async def _answer(self, c: _Context, text: str) -> None:
+        field_name = c.state.get("asking") or ""
+        checked = intake.check(
+            field_name,
+            text,
+            c.state["values"],
+            self._local_now(c),
+            self._buildings(c),
+            int(c.state.get("tries", 0)),
+        )
+        if checked.value is not None:
+            c.state["values"][field_name] = checked.value
+        if checked.value is None or checked.need_more:
+            c.state["tries"] = int(c.state.get("tries", 0)) + 1
+            if checked.hint and checked.value is None:
+                c.say(checked.hint, buildings=", ".join(self._buildings(c)))
+            c.say("intake.question", question=self._question(c))
+            return
+        await self._advance(c)
+
+    async def _known_problem(self, c: _Context) -> Ticket | None:
+        """An open ticket for the same product at the same place, if there is one."""
+        location = c.state["values"].get("location")
+        if not location or location.get("text") or not location.get("building"):
+            return None
+        here = intake.location_from(location)
+        for ticket in await self._tickets.open_for_product(c.state["product"]):
+            where = ticket.fields.get("location")
+            if not isinstance(where, str):
+                continue
+            there = extract.parse_location(where, self._buildings(c))
+            if there is not None and here.same_place(there):
+                return ticket
+        return None
+
+    def _summary_card(self, c: _Context) -> dict[str, Any]:
+        language = c.language
+        product_id = c.state["product"]
+        knowledge = c.snapshot.knowledge
+        product = knowledge.products.get(product_id)
+        priority = c.state.get("priority") or (product.priority if product else None) or "P3"
+        values = c.state["values"]
         facts = [
+            (t(language, f"field.{name}"), intake.describe(name, values[name], language))
+            for name in self._fields_of(c, product_id)
+            if name in values
+        ]
+        deadlines = self._tickets.preview_deadlines(priority)
+        sla = knowledge.sla_classes[priority]
+        zone = self._zone(c)
+        promise = [
             (
                 t(language, "product.response"),
-                t(language, within, duration=describe_duration(language, sla.response)),
+                t(
+                    language,
+                    "summary.due",
+                    duration=describe_duration(language, sla.response),
+                    moment=intake.format_moment(deadlines.response_due.astimezone(zone), language),
+                ),
             ),
             (
                 t(language, "product.resolution"),
-                t(language, within, duration=describe_duration(language, sla.resolution)),
-            ),
-            (
-                t(language, "product.charge"),
-                product.charge.in_language(language)
-                if product.charge
-                else t(language, "product.charge_none"),
+                t(
+                    language,
+                    "summary.due",
+                    duration=describe_duration(language, sla.resolution),
+                    moment=intake.format_moment(deadlines.resolve_due.astimezone(zone), language),
+                ),
             ),
         ]
-        if product.charter:
-            facts.append((t(language, "product.charter"), product.charter.in_language(language)))
-        contact = knowledge.organisation.frontoffice_contact.in_language(language)
-        return cards.product_card(
+        charge = (
+            product.charge.in_language(language)
+            if product and product.charge
+            else t(language, "product.charge_none")
+        )
+        if product and product.charge and values.get("cost_centre"):
+            charge = t(
+                language, "summary.charge_to", charge=charge, cost_centre=values["cost_centre"]
+            )
+        promise.append((t(language, "product.charge"), charge))
+        if product and product.charter:
+            promise.append((t(language, "product.charter"), product.charter.in_language(language)))
+        token = c.state["token"]
+        return cards.summary_card(
             language,
-            title=t(language, "product.title", product=name),
-            intro=t(language, "product.intro", product=name, queue=queue),
+            title=t(language, "summary.title", product=self._product_name(c, product_id)),
             facts=facts,
-            footer=t(language, "product.next", contact=contact),
+            promise=promise,
+            confirm={"token": token},
         )
 
-    # -- card verbs ---------------------------------------------------------------------
+    def _duplicate_card(self, c: _Context, ticket: Ticket) -> dict[str, Any]:
+        language = c.language
+        since = intake.format_moment(ticket.created_at.astimezone(self._zone(c)), language)
+        text = t(
+            language,
+            "duplicate.found",
+            number=ticket.number,
+            product=self._product_name(c, ticket.product_id),
+            location=ticket.fields.get("location", ""),
+            since=since,
+            status=t(language, f"status.{ticket.status.value}"),
+        )
+        token = c.state["token"]
+        return cards.offer_card(
+            text,
+            [
+                (t(language, "duplicate.follow"), "duplicate.follow", {"token": token}),
+                (t(language, "duplicate.file"), "duplicate.file", {"token": token}),
+            ],
+        )
 
-    def _pick_product(self, snapshot: Snapshot, data: dict[str, Any], language: str) -> CardUpdate:
-        product = snapshot.knowledge.products.get(str(data.get("product", "")))
+    async def _create(self, c: _Context) -> Ticket | None:
+        product_id = c.state["product"]
+        requester = c.turn.user
+        try:
+            ticket = await self._tickets.create(
+                NewTicket(
+                    product_id=product_id,
+                    requester=requester,
+                    channel=Channel.CHAT,
+                    fields=intake.ticket_fields(c.state["values"], c.language, self._zone(c)),
+                    priority=c.state.get("priority"),
+                )
+            )
+        except InputError:
+            log.warning("intake could not create a ticket", extra={"product": product_id})
+            c.state = {}
+            c.say("intake.failed")
+            return None
+        for upload in c.state.get("attachments", []):
+            await self._add_note(ticket.number, requester, t(c.language, "note.photo"), upload)
+        c.state = {"kind": "done", "token": c.state.get("token"), "ticket": ticket.number}
+        c.replies.append(Reply(card=self._created_card(c, ticket)))
+        return ticket
+
+    def _created_card(self, c: _Context, ticket: Ticket) -> dict[str, Any]:
+        language = c.language
+        due = intake.format_moment(
+            ticket.deadlines.response_due.astimezone(self._zone(c)), language
+        )
+        text = t(
+            language,
+            "intake.created",
+            number=ticket.number,
+            product=self._product_name(c, ticket.product_id),
+            due=due,
+        )
+        return cards.notice_card(text)
+
+    async def _add_note(
+        self, number: str, requester: Requester, note: str, upload: dict[str, Any] | None = None
+    ) -> Ticket:
+        if upload:
+            note = f"{note} {upload.get('name', '')}: {upload.get('url', '')}".strip()
+        return await self._tickets.act(
+            number, Step("note", Actor(requester.id, requester.name), note=note[:4000])
+        )
+
+    # -- answers to a pending question ------------------------------------------------------
+
+    async def _pending(self, c: _Context, text: str) -> bool:
+        """A message while the bot waits for yes/no (or follow/file); False: not an answer."""
+        kind = c.state.get("kind")
+        answer = yes_or_no(text)
+        words = set(fold(text).split())
+        if kind == "intake" and c.state.get("stage") == "duplicate":
+            if words & _FOLLOW_WORDS and not words & _FILE_WORDS:
+                c.replies.append(Reply(card=(await self._verb_follow(c, {})).card))
+                return True
+            if words & _FILE_WORDS:
+                c.replies.append(Reply(card=(await self._verb_file_anyway(c, {})).card))
+                return True
+            c.say("duplicate.hint")
+            return True
+        if kind == "intake" and c.state.get("stage") == "confirm":
+            if answer is True:
+                await self._create(c)
+            elif answer is False:
+                c.state = {}
+                c.say("dialog.stopped")
+            else:
+                c.say("summary.hint")
+            return True
+        if answer is None:
+            if kind == "forward" and follow_up(text) is None:
+                c.state = {}  # they asked something else: read it afresh
+            return False
+        if kind == "forward":
+            if answer:
+                c.replies.append(Reply(card=(await self._verb_forward(c, {})).card))
+            else:
+                c.state = {}
+                c.say("dialog.ok")
+            return True
+        number = c.state.get("ticket", "")
+        c.state = {}
+        if not answer:
+            c.say("dialog.ok")
+            return True
+        try:
+            step = "cancel" if kind == "cancel" else "reopen"
+            card = await self._mine_step(c, number, step)
+        except UnknownTicket:
+            c.say("mine.unknown")
+            return True
+        c.replies.append(Reply(card=card))
+        return True
+
+    # -- follow-up on one's own tickets -------------------------------------------------------
+
+    async def _follow_up(self, c: _Context, intent: FollowUpIntent) -> None:
+        user = c.turn.user
+        if intent.kind is FollowUp.LIST:
+            tickets = await self._tickets.visible_to(user.id, open_only=True)
+            if not tickets:
+                c.say("mine.none")
+                return
+            c.replies.append(Reply(card=self._list_card(c, tickets)))
+            return
+        number = intent.number
+        if number is None:
+            number = await self._pick_one(c, intent.kind)
+            if number is None:
+                return
+        try:
+            ticket = await self._tickets.mine(user.id, number)
+        except UnknownTicket:
+            c.say("mine.unknown_number", number=number)
+            return
+        if intent.kind is FollowUp.STATUS:
+            c.replies.append(Reply(card=self._status_card(c, ticket)))
+        elif intent.kind is FollowUp.ADD:
+            if not ticket.status.is_open:
+                c.say("mine.closed", number=number)
+                return
+            await self._add_note(number, user, intent.rest)
+            c.say("mine.added", number=number)
+        elif intent.kind is FollowUp.CANCEL:
+            if not ticket.status.is_open:
+                c.say("mine.cannot_cancel", number=number, status=self._status(c, ticket))
+                return
+            if ticket.requester.id != user.id:
+                c.say("mine.not_yours", number=number)
+                return
+            c.state = {"kind": "cancel", "ticket": number}
+            c.replies.append(Reply(card=self._confirm_card(c, ticket, "cancel")))
+        elif intent.kind is FollowUp.REOPEN:
+            if ticket.status is not Status.RESOLVED:
+                c.say("mine.cannot_reopen", number=number, status=self._status(c, ticket))
+                return
+            c.state = {"kind": "reopen", "ticket": number}
+            c.replies.append(Reply(card=self._confirm_card(c, ticket, "reopen")))
+
+    async def _pick_one(self, c: _Context, kind: FollowUp) -> str | None:
+        """'annuleer mijn melding' / 'het is nog niet opgelost' without a number."""
+        user = c.turn.user
+        every = await self._tickets.visible_to(user.id, open_only=False)
+        if kind is FollowUp.REOPEN:
+            candidates = [x for x in every if x.status is Status.RESOLVED]
+        else:
+            candidates = [x for x in every if x.status.is_open and x.requester.id == user.id]
+        if len(candidates) == 1:
+            return candidates[0].number
+        if not candidates:
+            c.say("mine.none_for", action=t(c.language, f"mine.action.{kind.value}"))
+            return None
+        c.replies.append(Reply(card=self._list_card(c, candidates[:8])))
+        c.say("mine.which", action=t(c.language, f"mine.action.{kind.value}"))
+        return None
+
+    def _status(self, c: _Context, ticket: Ticket) -> str:
+        return t(c.language, f"status.{ticket.status.value}")
+
+    def _status_card(self, c: _Context, ticket: Ticket) -> dict[str, Any]:
+        language = c.language
+        zone = self._zone(c)
+        facts = [
+            (t(language, "mine.product"), self._product_name(c, ticket.product_id)),
+            (t(language, "mine.status"), self._status(c, ticket)),
+            (
+                t(language, "mine.since"),
+                intake.format_moment(ticket.created_at.astimezone(zone), language),
+            ),
+        ]
+        if ticket.status.is_open:
+            due = ticket.expected_at or ticket.deadlines.resolve_due
+            facts.append(
+                (t(language, "mine.expected"), intake.format_moment(due.astimezone(zone), language))
+            )
+        notes = [e for e in ticket.events if e.note and not e.actor.id.startswith("system:")]
+        if notes:
+            facts.append((t(language, "mine.last"), notes[-1].note[:300]))
+        actions: list[tuple[str, str, dict[str, Any]]] = []
+        if ticket.status.is_open and ticket.requester.id == c.turn.user.id:
+            actions.append((t(language, "mine.cancel"), "mine.cancel", {"ticket": ticket.number}))
+        if ticket.status is Status.RESOLVED:
+            actions.append((t(language, "mine.reopen"), "mine.reopen", {"ticket": ticket.number}))
+        return cards.facts_card(ticket.number, facts, actions)
+
+    def _list_card(self, c: _Context, tickets: list[Ticket]) -> dict[str, Any]:
+        language = c.language
+        zone = self._zone(c)
+        rows = [
+            (
+                ticket.number,
+                self._product_name(c, ticket.product_id),
+                self._status(c, ticket),
+                intake.format_day(ticket.created_at.astimezone(zone).date(), language),
+            )
+            for ticket in tickets[:10]
+        ]
+        return cards.ticket_list_card(language, t(language, "mine.title"), rows)
+
+    def _confirm_card(self, c: _Context, ticket: Ticket, step: str) -> dict[str, Any]:
+        language = c.language
+        text = t(
+            language,
+            f"mine.confirm_{step}",
+            number=ticket.number,
+            product=self._product_name(c, ticket.product_id),
+        )
+        return cards.offer_card(
+            text,
+            [
+                (t(language, f"mine.yes_{step}"), f"mine.{step}", {"ticket": ticket.number}),
+                (t(language, "mine.no"), "mine.keep", {"ticket": ticket.number}),
+            ],
+        )
+
+    async def _mine_step(self, c: _Context, number: str, step: str) -> dict[str, Any]:
+        user = c.turn.user
+        ticket = await self._tickets.mine(user.id, number)
+        actor = Actor(user.id, user.name)
+        if step == "cancel" and ticket.requester.id != user.id:
+            return cards.notice_card(t(c.language, "mine.not_yours", number=number))
+        if step == "cancel" and not ticket.status.is_open:
+            return self._status_card(c, ticket)  # a second click: already cancelled
+        if step == "reopen" and ticket.status is not Status.RESOLVED:
+            return self._status_card(c, ticket)
+        note = t(c.language, f"mine.note_{step}")
+        ticket = await self._tickets.act(number, Step(step, actor, note=note, reason=note))
+        c.state = {}
+        return cards.notice_card(t(c.language, f"mine.done_{step}", number=number))
+
+    # -- emergencies and uploads ----------------------------------------------------------------
+
+    @staticmethod
+    def _emergency_rules(c: _Context) -> list[tuple[str, list[str]]]:
+        rules = c.snapshot.knowledge.organisation.emergencies
+        return [(rule.product, [fold(p) for _, p in rule.words.all()]) for rule in rules]
+
+    async def _emergency(self, c: _Context, product_id: str, text: str) -> None:
+        knowledge = c.snapshot.knowledge
+        c.replies.append(
+            Reply(
+                card=cards.emergency_card(
+                    t(c.language, "emergency.title"),
+                    knowledge.organisation.emergency.in_language(c.language),
+                )
+            )
+        )
+        product = knowledge.products[product_id]
+        c.say("emergency.ticket")
+        await self._start_intake(c, product, text, priority=EMERGENCY_PRIORITY)
+        values = c.state.get("values")
+        if c.state.get("kind") == "intake" and isinstance(values, dict):
+            values.setdefault("description", text)
+            if c.state.get("asking") == "description":
+                await self._advance(c)
+
+    async def _uploads(self, c: _Context) -> bool:
+        """Files and pictures: a CSV of visitors, or a photo for an intake or a ticket."""
+        csv_files = [u for u in c.turn.uploads if u.is_csv and u.data is not None]
+        others = [u for u in c.turn.uploads if not u.is_csv]
+        if csv_files:
+            visitors = []
+            for upload in csv_files:
+                assert upload.data is not None
+                visitors.extend(extract.parse_visitors_csv(upload.data))
+            if not visitors:
+                c.say("upload.csv_empty")
+                return True
+            if c.state.get("kind") == "intake" and c.state.get("asking") == "visitors":
+                c.state["values"]["visitors"] = intake.visitors_json(visitors)
+                c.say("upload.csv_read", count=len(visitors))
+                await self._advance(c)
+                return True
+            group = c.snapshot.knowledge.products.get("bezoek.groep")
+            if group is None:
+                c.say("upload.unexpected")
+                return True
+            await self._start_intake(c, group, c.turn.text)
+            c.state["values"]["visitors"] = intake.visitors_json(visitors)
+            c.replies.clear()
+            c.say("upload.csv_read", count=len(visitors))
+            await self._advance(c)
+            return True
+        if not others:
+            return False
+        files = [{"name": u.name, "url": u.url} for u in others]
+        if c.state.get("kind") == "intake":
+            c.state.setdefault("attachments", []).extend(files)
+            c.say("upload.kept")
+            if c.turn.text and c.state.get("stage") == "ask":
+                return False  # the text may answer the question
+            if c.state.get("stage") == "ask":
+                c.say("intake.question", question=self._question(c))
+            return True
+        intent = follow_up(c.turn.text) if c.turn.text else None
+        number = intent.number if intent else None
+        if number is None:
+            mine = [x for x in await self._tickets.visible_to(c.turn.user.id, True)]
+            if len(mine) != 1:
+                c.say("upload.which")
+                return True
+            number = mine[0].number
+        try:
+            await self._tickets.mine(c.turn.user.id, number)
+        except UnknownTicket:
+            c.say("mine.unknown_number", number=number)
+            return True
+        for upload in files:
+            await self._add_note(number, c.turn.user, t(c.language, "note.photo"), upload)
+        c.say("upload.added", number=number)
+        return True
+
+    # -- card verbs ---------------------------------------------------------------------------
+
+    async def _verb_pick(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
+        product = c.snapshot.knowledge.products.get(str(data.get("product", "")))
         if product is None:
-            return CardUpdate(cards.notice_card(t(language, "card.unknown_product")), status=400)
-        if product.is_redirect:
-            assert product.redirect is not None
-            pointer = product.redirect.in_language(language)
-            text = t(language, "redirect", desk=pointer.split(":")[0], pointer=pointer)
-            return CardUpdate(cards.notice_card(text))
-        return CardUpdate(self._product_card(snapshot, product, language))
+            return CardUpdate(cards.notice_card(t(c.language, "card.unknown_product")), 400)
+        text = str(c.state.get("text", "")) if c.state.get("kind") == "choose" else ""
+        await self._start_intake(c, product, text)
+        return self._as_card(c)
 
-    def _other_product(self, snapshot: Snapshot, data: dict[str, Any], language: str) -> CardUpdate:
-        return CardUpdate(cards.notice_card(t(language, "choose.other_reply")))
+    async def _verb_other(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
+        c.state = {}
+        return CardUpdate(cards.notice_card(t(c.language, "choose.other_reply")))
+
+    def _as_card(self, c: _Context) -> CardUpdate:
+        """The replies of a step as the one card that replaces the clicked one."""
+        texts = [r.text for r in c.replies if r.text]
+        card_replies = [r.card for r in c.replies if r.card]
+        c.replies = []
+        if card_replies:
+            card = card_replies[-1]
+            if texts:
+                card = cards.with_preamble(card, texts)
+            return CardUpdate(card)
+        return CardUpdate(cards.notice_card("\n\n".join(texts)))
+
+    def _same_intake(self, c: _Context, data: dict[str, Any]) -> bool:
+        return c.state.get("kind") == "intake" and data.get("token") in (None, c.state.get("token"))
+
+    async def _verb_confirm(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
+        if c.state.get("kind") == "done" and c.state.get("token") == data.get("token"):
+            ticket = await self._tickets.get(c.state["ticket"])  # a double click: same answer
+            return CardUpdate(self._created_card(c, ticket))
+        if not self._same_intake(c, data) or c.state.get("stage") != "confirm":
+            return CardUpdate(cards.notice_card(t(c.language, "intake.gone")))
+        await self._create(c)
+        return self._as_card(c)
+
+    async def _verb_intake_cancel(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
+        if self._same_intake(c, data):
+            c.state = {}
+        return CardUpdate(cards.notice_card(t(c.language, "dialog.stopped")))
+
+    async def _verb_follow(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
+        if not self._same_intake(c, data) or c.state.get("stage") != "duplicate":
+            return CardUpdate(cards.notice_card(t(c.language, "intake.gone")))
+        number = c.state["duplicate"]
+        await self._tickets.follow(number, c.turn.user)
+        c.state = {}
+        return CardUpdate(cards.notice_card(t(c.language, "duplicate.following", number=number)))
+
+    async def _verb_file_anyway(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
+        if not self._same_intake(c, data) or c.state.get("stage") != "duplicate":
+            return CardUpdate(cards.notice_card(t(c.language, "intake.gone")))
+        c.state["stage"] = "confirm"
+        return CardUpdate(self._summary_card(c))
+
+    async def _verb_vote(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
+        product = c.snapshot.knowledge.products.get(str(data.get("product", "")))
+        entry = next((e for e in product.faq if e.id == data.get("faq")), None) if product else None
+        if product is None or entry is None:
+            return CardUpdate(cards.notice_card(t(c.language, "card.unknown_product")), 400)
+        helpful = data.get("helpful") is True
+        log.info("faq vote", extra={"product": product.id, "faq": entry.id, "helpful": helpful})
+        answer = entry.answer.in_language(c.language)
+        if helpful:
+            return CardUpdate(cards.answered_card(answer, t(c.language, "faq.thanks")))
+        contact = c.snapshot.knowledge.organisation.frontoffice_contact.in_language(c.language)
+        c.state = {"kind": "forward", "question": str(data.get("question", ""))[:MAX_TEXT]}
+        return CardUpdate(
+            cards.offer_card(
+                t(c.language, "faq.sorry", contact=contact),
+                [(t(c.language, "none.forward"), "question.forward", {})],
+                preamble=answer,
+            )
+        )
+
+    async def _verb_forward(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
+        if c.state.get("kind") != "forward":
+            return CardUpdate(cards.notice_card(t(c.language, "intake.gone")))
+        question = str(c.state.get("question") or "")
+        c.state = {
+            "kind": "intake",
+            "product": QUESTION_PRODUCT,
+            "values": {"description": question} if len(question) >= 3 else {},
+            "stage": "ask",
+            "asking": None,
+            "tries": 0,
+            "priority": None,
+            "token": uuid.uuid4().hex[:12],
+            "attachments": [],
+            "duplicate_checked": True,
+        }
+        if "description" in c.state["values"]:
+            ticket = await self._create(c)
+            if ticket is None:
+                return self._as_card(c)
+            c.replies = []
+            return CardUpdate(
+                cards.notice_card(t(c.language, "question.forwarded", number=ticket.number))
+            )
+        await self._advance(c)
+        return self._as_card(c)
+
+    async def _verb_status(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
+        ticket = await self._tickets.mine(c.turn.user.id, str(data.get("ticket", "")))
+        return CardUpdate(self._status_card(c, ticket))
+
+    async def _verb_cancel(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
+        return CardUpdate(await self._mine_step(c, str(data.get("ticket", "")), "cancel"))
+
+    async def _verb_reopen(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
+        return CardUpdate(await self._mine_step(c, str(data.get("ticket", "")), "reopen"))
+
+    async def _verb_keep(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
+        if c.state.get("kind") in ("cancel", "reopen"):
+            c.state = {}
+        return CardUpdate(cards.notice_card(t(c.language, "dialog.ok")))

@@ -39,11 +39,20 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "nl",
         "Language when neither the text nor Teams tells (nl/en).",
     ),
+    "FRONTOFFICE_DIALOG_TIMEOUT_MINUTES": (
+        "60",
+        "An unfinished conversation (an intake halfway) expires after this many quiet minutes.",
+    ),
     "FRONTOFFICE_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR."),
     "FRONTOFFICE_LOG_FORMAT": ("json", "`json` (one object per line) or `text`."),
     "FRONTOFFICE_API_TOKEN": (
         "(empty: API closed)",
         "Bearer token for the ticket API `/api/v1/tickets` (phone, counter, integrations).",
+    ),
+    "FRONTOFFICE_ADMINS": (
+        "(empty: none)",
+        "Comma-separated Entra object ids or e-mail addresses of front-office admins: they may "
+        "link any queue's channel and act on every queue's cards.",
     ),
     "FRONTOFFICE_OUTBOX_SECONDS": ("1", "How often due deliveries to back offices are sent."),
     "FRONTOFFICE_OUTBOX_RETRY_SECONDS": (
@@ -135,10 +144,12 @@ class Settings:
     allowed_tenants: frozenset[str] = field(default_factory=frozenset)
     max_body_bytes: int = 256 * 1024
     default_language: str = "nl"
+    dialog_timeout_minutes: int = 60
     log_level: str = "INFO"
     log_format: str = "json"
     migrate_on_start: bool = True
     api_token: str = ""
+    admins: frozenset[str] = field(default_factory=frozenset)  # Entra ids / e-mails, lower case
     outbox_seconds: float = 1.0
     outbox_max_attempts: int = 20
     outbox_retry_seconds: float = 2.0
@@ -189,6 +200,8 @@ class Settings:
             if v not in ("nl", "en"):
                 raise ConfigurationError("FRONTOFFICE_DEFAULT_LANGUAGE must be nl or en")
             kwargs["default_language"] = v
+        if (v := get("FRONTOFFICE_DIALOG_TIMEOUT_MINUTES")) is not None:
+            kwargs["dialog_timeout_minutes"] = _int(v, "FRONTOFFICE_DIALOG_TIMEOUT_MINUTES", 1)
         if (v := get("FRONTOFFICE_LOG_LEVEL")) is not None:
             if v.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
                 raise ConfigurationError(
@@ -201,6 +214,8 @@ class Settings:
             kwargs["log_format"] = v
         if (v := get("FRONTOFFICE_API_TOKEN")) is not None:
             kwargs["api_token"] = v
+        if (v := get("FRONTOFFICE_ADMINS")) is not None:
+            kwargs["admins"] = frozenset(a.strip().lower() for a in v.split(",") if a.strip())
         for name, attribute in (
             ("FRONTOFFICE_OUTBOX_SECONDS", "outbox_seconds"),
             ("FRONTOFFICE_POLL_SECONDS", "poll_seconds"),

@@ -7,28 +7,44 @@ import sys
 from typing import Any
 
 from bot import sdk_patches
+from bot.app import build_desk
 from bot.local import TerminalConversation
 from bot.teams_bot import FrontOfficeBot
-from dialogs.frontdesk import FrontDesk
 from frontoffice.settings import Settings
+from knowledge.catalogue import KnowledgeCatalogue, KnowledgeSla
 from knowledge.reload import KnowledgeHolder
+from servicedesk.clock import SystemClock
 from servicedesk.persistence.conversation_store import SqlConversationStore
 from servicedesk.persistence.database import create_engine, migrate
+from servicedesk.persistence.ticket_store import SqlTicketStore
+from servicedesk.service import TicketService
 
 
 def render_card(card: dict[str, Any]) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
     """A card as terminal text, and its Action.Execute buttons (verb, data) in order."""
     lines: list[str] = []
-    for element in card.get("body", []):
-        if element.get("type") == "TextBlock":
-            lines.append(str(element.get("text", "")))
-        elif element.get("type") == "FactSet":
-            lines.extend(f"  {f['title']}: {f['value']}" for f in element.get("facts", []))
-    buttons = []
-    for number, action in enumerate(card.get("actions", []), start=1):
+    buttons: list[tuple[str, dict[str, Any]]] = []
+
+    def press(action: dict[str, Any], title: str) -> None:
         if action.get("type") == "Action.Execute":
-            lines.append(f"  [{number}] {action.get('title')}")
             buttons.append((str(action.get("verb")), dict(action.get("data") or {})))
+            lines.append(f"  [{len(buttons)}] {title}")
+
+    def walk(elements: list[dict[str, Any]]) -> None:
+        for element in elements:
+            kind = element.get("type")
+            if kind == "TextBlock":
+                lines.append(str(element.get("text", "")))
+            elif kind == "FactSet":
+                lines.extend(f"  {f['title']}: {f['value']}" for f in element.get("facts", []))
+            elif kind == "Container":
+                walk(element.get("items", []))
+                if "selectAction" in element:
+                    press(element["selectAction"], str(element["selectAction"].get("title")))
+
+    walk(card.get("body", []))
+    for action in card.get("actions", []):
+        press(action, str(action.get("title")))
     return "\n".join(lines), buttons
 
 
@@ -52,7 +68,11 @@ async def chat(settings: Settings, lines: Any = None, out: Any = None) -> int:
     engine = create_engine(settings.db_url)
     holder = KnowledgeHolder(settings.knowledge_dir)
     holder.load()
-    bot = FrontOfficeBot(FrontDesk(holder, settings.default_language), SqlConversationStore(engine))
+    tickets = TicketService(
+        SqlTicketStore(engine), KnowledgeCatalogue(holder), KnowledgeSla(holder), SystemClock()
+    )
+    desk = build_desk(settings, engine, holder, tickets, SystemClock())
+    bot = FrontOfficeBot(desk, SqlConversationStore(engine))
     conversation = TerminalConversation(bot, locale=f"{settings.default_language}-NL")
     print("Frontoffice chat. Type your message; a number presses a button; Ctrl-D ends.", file=out)
     buttons = _show(await conversation.install(), out)

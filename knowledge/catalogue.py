@@ -21,6 +21,12 @@ class _Snapshot(Protocol):
     def knowledge(self) -> Knowledge: ...
 
 
+# A question nobody's product covers, sent on to a front-office colleague (the
+# "none" decision's offer). Not a catalogue product: the front office's own intake.
+QUESTION_PRODUCT = "frontoffice.vraag"
+QUESTION_QUEUE = "frontoffice"
+
+
 class KnowledgeCatalogue:
     """``servicedesk.service.Catalogue`` over the current (hot-reloaded) knowledge."""
 
@@ -30,6 +36,23 @@ class KnowledgeCatalogue:
     def offering(self, product_id: str) -> Offering | None:
         knowledge = self._source.current().knowledge
         product = knowledge.products.get(product_id)
+        if (
+            product is None
+            and product_id == QUESTION_PRODUCT
+            and QUESTION_QUEUE in knowledge.queues
+        ):
+            lowest = (
+                sorted(knowledge.sla_classes)[-1] if "P3" not in knowledge.sla_classes else "P3"
+            )
+            return Offering(
+                product_id=QUESTION_PRODUCT,
+                queue=QUESTION_QUEUE,
+                kwis="informatie",
+                priority=lowest,
+                charge=None,
+                required_fields=("description",),
+                backoffice=knowledge.queues[QUESTION_QUEUE].backoffice,
+            )
         if product is None:
             return None
         if product.redirect is not None:

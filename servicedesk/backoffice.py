@@ -11,6 +11,10 @@ Errors an adapter raises, under ``BackOfficeError``:
 
     BackOfficeUnavailable   try again later (timeouts, 5xx, 429, connection refused)
     BackOfficeRejected      will never work as sent (4xx other than 408/429): mark failed
+     └── CardMessageGone    a posted card can no longer be updated (post a fresh one)
+
+The built-in queue shows its tickets as Adaptive Cards in the queue's Teams channel
+through the ``TicketCards`` port, which ``bot/`` implements.
 """
 
 from __future__ import annotations
@@ -69,4 +73,22 @@ class BackOffice(Protocol):
 
     async def updates(self, tickets: list[tuple[str, str]]) -> list[StatusUpdate]:
         """What happened to these (our number, external id) tickets since we last looked."""
+        ...
+
+
+class CardMessageGone(BackOfficeRejected):
+    """Teams no longer knows the card's message (404, ActivityNotFoundInConversation)."""
+
+
+class TicketCards(Protocol):
+    """Port: a ticket's card in a Teams channel, posted and updated through the Bot Connector."""
+
+    async def post(self, conversation_id: str, ticket: Ticket, reply_to: str | None = None) -> str:
+        """Post the ticket's current card (as a reply in ``reply_to``'s thread when given);
+        returns the new message's activity id."""
+        ...
+
+    async def update(self, conversation_id: str, activity_id: str, ticket: Ticket) -> None:
+        """Replace a posted card with the ticket's current card; ``CardMessageGone`` when
+        the message no longer exists."""
         ...

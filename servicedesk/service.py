@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from servicedesk.backoffice import StatusUpdate
 from servicedesk.clock import Clock
 from servicedesk.errors import ConfigurationError, InputError
-from servicedesk.persistence.ticket_store import SqlTicketStore
+from servicedesk.persistence.ticket_store import ConcurrentUpdate, SqlTicketStore
 from servicedesk.tickets import (
     FIELD_KINDS,
     Actor,
@@ -83,6 +83,7 @@ class Step:
     note: str = ""
     reason: str = ""
     expected: datetime | None = None
+    queue: str = ""  # for "reassign": the queue that takes the ticket over
 
 
 class TicketService:
@@ -182,8 +183,12 @@ class TicketService:
             log.info("follower added", extra={"ticket": number})
         return added
 
-    async def act(self, number: str, step: Step) -> Ticket:
+    async def act(self, number: str, step: Step, expected_version: int | None = None) -> Ticket:
+        """Apply a step; with ``expected_version`` (what a card showed), ``ConcurrentUpdate``
+        when the ticket has moved on since, so the first of two clicks wins."""
         ticket = await self.get(number)
+        if expected_version is not None and ticket.version != expected_version:
+            raise ConcurrentUpdate(f"ticket {number} was changed by someone else")
         self._apply(ticket, step, self._clock.now())
         await self._store.save(ticket, push=True)
         log.info(
@@ -261,6 +266,8 @@ _STEPS: Mapping[str, Callable[[Ticket, Step, datetime], None]] = {
     "reopen": lambda t, s, at: t.reopen(s.actor, at, s.note),
     "cancel": lambda t, s, at: t.cancel(s.actor, at, s.reason or s.note),
     "close": lambda t, s, at: t.close(s.actor, at, s.note),
+    "take": lambda t, s, at: t.take(s.actor, at),
+    "reassign": lambda t, s, at: t.reassign(s.actor, at, s.queue, s.reason or s.note),
 }
 STEPS = tuple(_STEPS)
 

@@ -93,6 +93,7 @@ class EventType(StrEnum):
     ASSIGNED = "assigned"
     PRIORITY_CHANGED = "priority_changed"
     DELIVERED = "delivered"
+    REASSIGNED = "reassigned"
 
 
 class IllegalTransition(InputError):
@@ -274,6 +275,25 @@ class Ticket:
         self.assignee = assignee
         self._record(EventType.ASSIGNED, at, actor, data={"assignee": assignee.id})
         self._responded(at)
+
+    def take(self, actor: Actor, at: datetime) -> None:
+        """A staff member takes the ticket ("assign to me"); a new one is accepted too."""
+        if self.status in (Status.NEW, Status.REOPENED):
+            self.accept(actor, at)
+        self.assign(actor, actor, at)
+
+    def reassign(self, actor: Actor, at: datetime, queue: str, reason: str) -> None:
+        """Hand the ticket to another queue (or back to the front office): it starts
+        there unassigned, as new; the deadlines stay those promised to the requester."""
+        if not self.status.is_open:
+            raise IllegalTransition(f"ticket {self.number} is {self.status.value}")
+        if not reason.strip():
+            raise MissingInformation("handing a ticket to another queue needs a reason")
+        if not queue.strip() or queue == self.queue:
+            raise MissingInformation("choose another queue than the ticket's own")
+        old = self.queue
+        self.queue, self.assignee, self.status = queue, None, Status.NEW
+        self._record(EventType.REASSIGNED, at, actor, reason, data={"from": old, "to": queue})
 
     def change_priority(
         self, actor: Actor, at: datetime, priority: str, deadlines: Deadlines, reason: str = ""

@@ -72,27 +72,64 @@ def settings(sqlite_url: str) -> Settings:
 
 
 class FakeConnector:
-    """A Bot Connector that records what the bot posts (the real REST paths)."""
+    """A Bot Connector that records what the bot sends (the real REST paths).
+
+    ``activities`` holds every POST in order (new messages and replies in a thread;
+    ``_reply_to`` says which), ``puts`` every update (``_activity``: the updated id).
+    ``fail_puts(n, status, code)`` makes the next ``n`` updates fail, as Teams does with
+    a 404 ``ActivityNotFoundInConversation``.
+    """
 
     def __init__(self) -> None:
         self.activities: list[dict[str, Any]] = []
+        self.puts: list[dict[str, Any]] = []
+        self._put_failures: list[tuple[int, str]] = []
         self.app = web.Application()
         self.app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
         self.app.router.add_post(
             "/v3/conversations/{conversation}/activities/{reply_to}", self._post
         )
-        self.app.router.add_put(
-            "/v3/conversations/{conversation}/activities/{activity}", self._post
-        )
+        self.app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._put)
+
+    @property
+    def posts(self) -> list[dict[str, Any]]:
+        return self.activities
+
+    def fail_puts(
+        self, count: int = 1, status: int = 404, code: str = "ActivityNotFoundInConversation"
+    ) -> None:
+        self._put_failures.extend([(status, code)] * count)
 
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.json()
         body["_conversation"] = request.match_info["conversation"]
+        body["_reply_to"] = request.match_info.get("reply_to")
         self.activities.append(body)
         return web.json_response({"id": f"sent-{len(self.activities)}"})
 
+    async def _put(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if self._put_failures:
+            status, code = self._put_failures.pop(0)
+            return web.json_response(
+                {"error": {"code": code, "message": "The activity was not found."}}, status=status
+            )
+        body["_conversation"] = request.match_info["conversation"]
+        body["_activity"] = request.match_info["activity"]
+        self.puts.append(body)
+        return web.json_response({"id": request.match_info["activity"]})
+
     def texts(self) -> list[str]:
         return [a.get("text") or "" for a in self.activities if a.get("type") == "message"]
+
+    def cards(self, sent: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """The Adaptive Cards in ``sent`` (default: the posts), in order."""
+        return [
+            attachment["content"]
+            for activity in (self.activities if sent is None else sent)
+            for attachment in activity.get("attachments") or []
+            if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive"
+        ]
 
 
 @pytest.fixture

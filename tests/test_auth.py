@@ -16,6 +16,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from bot.app import create_app
 from frontoffice.settings import Settings
+from tests.chat import said
 from tests.conftest import teams_message
 
 APP_ID = "00000000-0000-0000-0000-00000000b07"
@@ -111,7 +112,7 @@ async def test_a_valid_channel_token_is_accepted(
     )
     assert response.status == 200
     body = await response.json()
-    assert any("8,50" in (a.get("text") or "") for a in body["activities"])
+    assert "8,50" in said(body["activities"])
 
 
 async def test_a_missing_token_is_401(production: TestClient) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from frontoffice import __version__
+from tests.chat import said
 from tests.conftest import DATA, teams_message
 
 CLI = [sys.executable, "-m", "frontoffice.cli"]
@@ -65,14 +66,30 @@ def test_a_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_chat_answers_in_the_terminal_and_buttons_work(tmp_path: Path) -> None:
-    lines = "wat kost een werklunch?\npas\n1\nmijn laptop start niet op\n"
+    """A newcomer reports a leak, orders a lunch and asks the restaurant's hours."""
+    lines = (
+        "Er lekt water uit het plafond in kamer 2.14 van het Stadskantoor\n"
+        "ja\n"
+        "Ik wil een werklunch bestellen voor 8 personen morgen om 12 uur in de Werf, zaal 1.03\n"
+        "kostenplaats 4711\n"
+        "broodjes en soep, een vegetarisch\n"
+        "1\n"
+        "Hoe laat gaat het bedrijfsrestaurant open?\n"
+        "pas\n"
+        "1\n"
+        "stop\n"
+        "mijn laptop start niet op\n"
+    )
     result = _run("chat", "--db", f"sqlite:///{tmp_path / 'chat.db'}", input=lines)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "digitale frontoffice" in out  # the welcome
-    assert "8,50" in out  # the FAQ answer
+    assert "Plek: Stadskantoor, 2e verdieping, kamer 2.14" in out  # the leak's summary
+    assert "FM-" in out and "-000001" in out and "-000002" in out  # two tickets made
+    assert "Personen: 8" in out and "kostenplaats 4711" in out  # the lunch's summary
+    assert "08.00" in out  # the FAQ answer
     assert "[1] Toegangspas" in out  # a choice offered as numbered buttons
-    assert "Eerste reactie" in out  # pressing 1 shows the product with its SLA
+    assert "Ik help je met **Toegangspas" in out  # pressing 1 starts that intake
     assert "ICT-servicedesk" in out  # the redirect
 
 
@@ -141,7 +158,7 @@ def test_serve_flags_override_the_environment_and_the_bot_answers(tmp_path: Path
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             replies = json.loads(response.read())
-        assert any("8,50" in (a.get("text") or "") for a in replies["activities"])
+        assert "8,50" in said(replies["activities"])
         bad = urllib.request.Request(
             f"{base}/api/messages", data=b"{not json", headers={"Content-Type": "application/json"}
         )

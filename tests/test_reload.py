@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import create_app
 from frontoffice.settings import Settings
 from knowledge.loader import DEFAULT_DIR
+from tests.chat import said
 from tests.conftest import teams_message
 
 QUESTION = "Wat kost een werklunch per persoon?"
@@ -38,7 +39,7 @@ async def _answer(client: TestClient) -> str:
         "/api/messages", json=teams_message(QUESTION, deliveryMode="expectReplies")
     )
     body = await response.json()
-    return " ".join(a.get("text") or "" for a in body["activities"])
+    return said(body["activities"])
 
 
 async def _eventually(client: TestClient, needle: str, seconds: float = 5.0) -> str:

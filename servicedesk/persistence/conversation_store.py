@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
 
-from servicedesk.clock import Clock, SystemClock
 from servicedesk.conversations import (
     ConversationKind,
     ConversationReference,
     StoredConversation,
 )
-from servicedesk.errors import StoreError
+from servicedesk.persistence.base import SqlStore
 from servicedesk.persistence.database import conversations
 
 T = TypeVar("T")
@@ -34,16 +30,8 @@ _REFERENCE_COLUMNS = (
 )
 
 
-class SqlConversationStore:
-    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
-        self._engine = engine
-        self._clock = clock or SystemClock()
-
-    async def _run(self, work: Callable[[], T]) -> T:
-        try:
-            return await asyncio.to_thread(work)
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"conversation store: {type(exc).__name__}") from exc
+class SqlConversationStore(SqlStore):
+    what = "conversation store"
 
     def _upsert(self, reference: ConversationReference, extra: dict[str, Any]) -> None:
         values: dict[str, Any] = {

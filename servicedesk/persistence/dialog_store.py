@@ -9,16 +9,13 @@ version they read; a concurrent write in the same conversation is refused with
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
-from servicedesk.errors import StoreError
+from servicedesk.persistence.base import SqlStore
 from servicedesk.persistence.database import dialogs
 from servicedesk.persistence.ticket_store import ConcurrentUpdate
 
@@ -32,15 +29,8 @@ class StoredDialog:
     updated_at: datetime
 
 
-class SqlDialogStore:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    async def _run(self, work: Callable[[], T]) -> T:
-        try:
-            return await asyncio.to_thread(work)
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"dialog store: {type(exc).__name__}") from exc
+class SqlDialogStore(SqlStore):
+    what = "dialog store"
 
     async def load(self, conversation_id: str) -> StoredDialog | None:
         def work() -> StoredDialog | None:

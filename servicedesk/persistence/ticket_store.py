@@ -10,17 +10,16 @@ acting on the same ticket at once, the first wins and the second gets
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.engine import Connection, Row
 
 from servicedesk.errors import InputError, StoreError
+from servicedesk.persistence.base import SqlStore
 from servicedesk.persistence.database import (
     applied_updates,
     outbox,
@@ -70,15 +69,8 @@ def _aware(value: datetime) -> datetime:
     return result
 
 
-class SqlTicketStore:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    async def _run(self, work: Callable[[], T]) -> T:
-        try:
-            return await asyncio.to_thread(work)
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"ticket store: {type(exc).__name__}") from exc
+class SqlTicketStore(SqlStore):
+    what = "ticket store"
 
     # -- tickets ---------------------------------------------------------------------
 
@@ -146,7 +138,7 @@ class SqlTicketStore:
                     sa.select(sa.func.count()).where(ticket_events.c.ticket_id == row.id)
                 ).scalar_one()
                 self._insert_events(connection, row.id, ticket.events[stored:], stored)
-                if push and row.backoffice != "builtin":
+                if push:  # the built-in queue takes pushes too: its Teams card is updated
                     now = ticket.events[-1].at
                     for seq in range(stored, len(ticket.events)):
                         connection.execute(
