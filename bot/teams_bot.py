@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -59,16 +60,28 @@ class ChannelHandler(Protocol):
     ) -> AdaptiveCardInvokeResponse: ...
 
 
+class CardActionHandler(Protocol):
+    """Card actions of another part of the product (e.g. notifications' feedback cards)."""
+
+    def handles(self, verb: str) -> bool: ...
+
+    async def on_card_action(
+        self, turn_context: TurnContext, verb: str, data: dict[str, Any]
+    ) -> AdaptiveCardInvokeResponse: ...
+
+
 class FrontOfficeBot(TeamsActivityHandler):
     def __init__(
         self,
         desk: FrontDesk,
         conversations: ConversationStore,
         channels: ChannelHandler | None = None,
+        card_handlers: Sequence[CardActionHandler] = (),
     ) -> None:
         self._desk = desk
         self._conversations = conversations
         self._channels = channels
+        self._card_handlers = tuple(card_handlers)
         self._remembered: set[tuple[str, str, str | None]] = set()
 
     # -- every turn ----------------------------------------------------------------
@@ -165,6 +178,11 @@ class FrontOfficeBot(TeamsActivityHandler):
             action = {"verb": getattr(action, "verb", None), "data": getattr(action, "data", None)}
         verb = action.get("verb") if isinstance(action.get("verb"), str) else ""
         data: Any = action.get("data")
+        for handler in self._card_handlers:
+            if handler.handles(verb):
+                return await handler.on_card_action(
+                    turn_context, verb, data if isinstance(data, dict) else {}
+                )
         if self._channels is not None and self._channels.handles(verb):
             return await self._channels.on_card_action(
                 turn_context, verb, data if isinstance(data, dict) else {}

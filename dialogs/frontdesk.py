@@ -89,6 +89,40 @@ class DialogStore(Protocol):
     async def clear(self, conversation_id: str) -> None: ...
 
 
+class Insight(Protocol):
+    """Where the front office learns from its conversations (reports, knowledge upkeep).
+
+    Every matched question is recorded with its decision and score; the text only
+    where admins need it to improve the knowledge (nothing fitted, a choice was
+    needed, an answer did not help)."""
+
+    async def record_question(
+        self,
+        *,
+        at: datetime,
+        language: str,
+        decision: str,
+        product_id: str | None,
+        faq_id: str | None,
+        score: float,
+        text: str | None,
+    ) -> None: ...
+
+    async def record_vote(
+        self, *, at: datetime, product_id: str, faq_id: str, helpful: bool, text: str | None
+    ) -> None: ...
+
+
+class NoInsight:
+    """Records nothing (tests, the terminal chat)."""
+
+    async def record_question(self, **_: Any) -> None:
+        return None
+
+    async def record_vote(self, **_: Any) -> None:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Upload:
     """A file or picture the employee sent (Teams gives a download URL)."""
@@ -154,6 +188,7 @@ class FrontDesk:
         clock: Clock | None = None,
         dialog_timeout: timedelta = timedelta(minutes=60),
         default_language: str = "nl",
+        insight: Insight | None = None,
     ) -> None:
         self._knowledge = knowledge
         self._tickets = tickets
@@ -161,6 +196,7 @@ class FrontDesk:
         self._clock = clock or SystemClock()
         self.dialog_timeout = dialog_timeout
         self.default_language = default_language
+        self._insight: Insight = insight or NoInsight()
         self._verbs: dict[str, Callable[[_Context, dict[str, Any]], Awaitable[CardUpdate]]] = {
             "product.pick": self._verb_pick,
             "product.other": self._verb_other,
@@ -284,6 +320,7 @@ class FrontDesk:
         match = c.snapshot.matcher.match(text)
         if self._small_talk(c, text, match):
             return
+        await self._record(c, match, text)
         await self._decide(c, match, text)
 
     async def _command(self, c: _Context, text: str) -> bool:
@@ -331,6 +368,20 @@ class FrontDesk:
         return False
 
     # -- decisions --------------------------------------------------------------------------
+
+    async def _record(self, c: _Context, match: Match, text: str) -> None:
+        top = match.faq[0] if match.decision is Decision.ANSWER else None
+        best = match.candidates[0] if match.candidates else None
+        keep_text = match.decision in (Decision.NONE, Decision.CHOOSE)
+        await self._insight.record_question(
+            at=c.now,
+            language=c.language,
+            decision=match.decision.value,
+            product_id=(top or best).product_id if (top or best) else None,
+            faq_id=top.faq_id if top else None,
+            score=float((top or best).score) if (top or best) else 0.0,
+            text=text[:MAX_TEXT] if keep_text else None,
+        )
 
     async def _decide(self, c: _Context, match: Match, text: str) -> None:
         knowledge = c.snapshot.knowledge
@@ -964,6 +1015,14 @@ class FrontDesk:
             return CardUpdate(cards.notice_card(t(c.language, "card.unknown_product")), 400)
         helpful = data.get("helpful") is True
         log.info("faq vote", extra={"product": product.id, "faq": entry.id, "helpful": helpful})
+        question = str(data.get("question", ""))[:MAX_TEXT] or None
+        await self._insight.record_vote(
+            at=c.now,
+            product_id=product.id,
+            faq_id=entry.id,
+            helpful=helpful,
+            text=None if helpful else question,
+        )
         answer = entry.answer.in_language(c.language)
         if helpful:
             return CardUpdate(cards.answered_card(answer, t(c.language, "faq.thanks")))
