@@ -7,8 +7,10 @@ wall-clock p50/p99. Three rows:
 
 - echo, stock SDK      — the SDK's own cost, as shipped (msrest's slow retry policy);
 - echo, patched SDK    — the same after ``bot.sdk_patches.apply()``;
-- front office         — our bot (matcher, dialogs, conversation-reference cache) on the
-                         patched SDK, answering a rotating set of employee messages.
+- front office         — our bot (matcher, dialog state in SQLite, intake, conversation-
+                         reference cache) on the patched SDK, answering a rotating set of
+                         employee messages in 50 conversations (so intakes start, get
+                         answers, and sometimes create tickets).
 
 Our own work per message is the front office's row minus the patched echo row.
 
@@ -99,12 +101,17 @@ async def main(turns: int) -> None:
     rows.append(("echo, stock SDK", await _measure(CloudAdapter(auth), echo, turns)))
 
     from bot import sdk_patches
+    from bot.app import build_desk
     from bot.teams_bot import FrontOfficeBot
-    from dialogs.frontdesk import FrontDesk
+    from frontoffice.settings import Settings
+    from knowledge.catalogue import KnowledgeCatalogue, KnowledgeSla
     from knowledge.loader import DEFAULT_DIR
     from knowledge.reload import KnowledgeHolder
+    from servicedesk.clock import SystemClock
     from servicedesk.persistence.conversation_store import SqlConversationStore
     from servicedesk.persistence.database import create_engine, migrate
+    from servicedesk.persistence.ticket_store import SqlTicketStore
+    from servicedesk.service import TicketService
 
     sdk_patches.apply()
     rows.append(("echo, patched SDK", await _measure(CloudAdapter(auth), echo, turns)))
@@ -115,7 +122,12 @@ async def main(turns: int) -> None:
         engine = create_engine(url)
         holder = KnowledgeHolder(DEFAULT_DIR)
         holder.load()
-        ours = FrontOfficeBot(FrontDesk(holder), SqlConversationStore(engine))
+        clock = SystemClock()
+        tickets = TicketService(
+            SqlTicketStore(engine), KnowledgeCatalogue(holder), KnowledgeSla(holder), clock
+        )
+        desk = build_desk(Settings(db_url=url), engine, holder, tickets, clock)
+        ours = FrontOfficeBot(desk, SqlConversationStore(engine))
         rows.append(("front office", await _measure(CloudAdapter(auth), ours, turns)))
         engine.dispose()
 

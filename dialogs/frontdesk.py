@@ -21,6 +21,7 @@ the edge (``bot/``) turns activities into a ``Turn`` and replies into activities
 
 from __future__ import annotations
 
+import copy
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -153,6 +154,7 @@ class _Context:
     state: dict[str, Any]
     now: datetime
     replies: list[Reply] = field(default_factory=list)
+    loaded: dict[str, Any] = field(default_factory=dict)  # the state as read (to skip no-ops)
 
     @property
     def language(self) -> str:
@@ -263,6 +265,7 @@ class FrontDesk:
         if stored is None:
             return context, 0
         context.state = state
+        context.loaded = copy.deepcopy(state)
         if stored.updated_at < now - self.dialog_timeout and context.state.get("kind") != "done":
             if announce_expiry and context.state.get("kind") == "intake":
                 name = self._product_name(context, context.state.get("product", ""))
@@ -275,6 +278,8 @@ class FrontDesk:
         try:
             if context.state:
                 context.state["language"] = context.language
+                if context.state == context.loaded:
+                    return  # nothing moved: no write
                 await self._dialogs.save(
                     context.turn.conversation_id, user, context.state, version, context.now
                 )

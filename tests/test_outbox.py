@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -18,7 +18,7 @@ from servicedesk.clock import FixedClock
 from servicedesk.outbox import OutboxWorker, RetryPolicy
 from servicedesk.persistence.database import create_engine, migrate
 from servicedesk.persistence.ticket_store import SqlTicketStore
-from servicedesk.tickets import Deadlines, EventType, Requester, Ticket
+from servicedesk.tickets import Actor, Deadlines, EventType, Requester, Ticket
 from tests.factories import a_lift_ticket
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -171,3 +171,21 @@ async def test_an_unknown_back_office_fails_the_job_visibly(store: SqlTicketStor
         "no back office called 'topdesk-old'"
         in (await store.outbox_rows("failed"))[0]["last_error"]
     )
+
+
+async def test_moments_with_an_offset_come_back_as_the_same_moment(store: SqlTicketStore) -> None:
+    """SQLite keeps no offset; the store must not shift a +01:00 time by an hour."""
+    amsterdam = timezone(timedelta(hours=1))
+    ticket = await store.add(a_lift_ticket(datetime(2026, 12, 1, 10, 0, tzinfo=amsterdam)), "x")
+    ticket.delay(
+        Actor("td", "TD"),
+        datetime(2026, 12, 1, 10, 5, tzinfo=amsterdam),
+        "Onderdeel besteld",
+        datetime(2026, 12, 4, 9, 0, tzinfo=amsterdam),
+    )
+    await store.save(ticket)
+    again = await store.get(ticket.number)
+    assert again is not None
+    assert again.created_at == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert again.expected_at == datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+    assert again.events[-1].at == datetime(2026, 12, 1, 9, 5, tzinfo=UTC)

@@ -7,6 +7,7 @@ to the newest revision and is what ``frontoffice migrate`` and ``serve`` call.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,28 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from servicedesk.errors import ConfigurationError, StoreError
+
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A moment, stored in UTC and read back aware in UTC on every database.
+
+    SQLite keeps no offset: without this, 10:00+01:00 would be stored as 10:00 and
+    read back as 10:00 UTC, an hour late. A naive value is taken to be UTC."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 metadata = sa.MetaData()
 
@@ -30,10 +53,10 @@ conversations = sa.Table(
     sa.Column("team_id", sa.String(512)),
     sa.Column("teams_channel_id", sa.String(512)),
     sa.Column("locale", sa.String(16)),
-    sa.Column("installed_at", sa.DateTime(timezone=True)),
-    sa.Column("removed_at", sa.DateTime(timezone=True)),
-    sa.Column("welcomed_at", sa.DateTime(timezone=True)),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("installed_at", UtcDateTime()),
+    sa.Column("removed_at", UtcDateTime()),
+    sa.Column("welcomed_at", UtcDateTime()),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 tickets = sa.Table(
@@ -55,17 +78,17 @@ tickets = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, index=True),
     sa.Column("assignee_id", sa.String(256)),
     sa.Column("assignee_name", sa.String(256)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("response_due", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("resolve_due", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("responded_at", sa.DateTime(timezone=True)),
-    sa.Column("resolved_at", sa.DateTime(timezone=True)),
-    sa.Column("expected_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("response_due", UtcDateTime(), nullable=False),
+    sa.Column("resolve_due", UtcDateTime(), nullable=False),
+    sa.Column("responded_at", UtcDateTime()),
+    sa.Column("resolved_at", UtcDateTime()),
+    sa.Column("expected_at", UtcDateTime()),
     sa.Column("backoffice", sa.String(32), nullable=False, default="builtin"),
     sa.Column("external_id", sa.String(128)),
     sa.Column("external_number", sa.String(64)),
     sa.Column("version", sa.Integer, nullable=False, default=1),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 ticket_events = sa.Table(
@@ -75,7 +98,7 @@ ticket_events = sa.Table(
     sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False, index=True),
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("type", sa.String(32), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
     sa.Column("actor_id", sa.String(256), nullable=False),
     sa.Column("actor_name", sa.String(256), nullable=False, default=""),
     sa.Column("note", sa.Text, nullable=False, default=""),
@@ -92,11 +115,11 @@ outbox = sa.Table(
     sa.Column("idempotency_key", sa.String(128), nullable=False, unique=True),
     sa.Column("state", sa.String(16), nullable=False, index=True),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("claimed_until", sa.DateTime(timezone=True)),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
+    sa.Column("claimed_until", UtcDateTime()),
     sa.Column("last_error", sa.Text),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("done_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("done_at", UtcDateTime()),
     sa.Column("event_seq", sa.Integer),  # for "push" jobs: which event goes to the back office
 )
 
@@ -105,7 +128,7 @@ applied_updates = sa.Table(
     metadata,
     sa.Column("key", sa.String(256), primary_key=True),
     sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False),
-    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("applied_at", UtcDateTime(), nullable=False),
 )
 
 dialogs = sa.Table(
@@ -115,7 +138,7 @@ dialogs = sa.Table(
     sa.Column("user_id", sa.String(256), nullable=False),
     sa.Column("state", sa.JSON, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 ticket_followers = sa.Table(
@@ -126,7 +149,7 @@ ticket_followers = sa.Table(
     sa.Column("name", sa.String(256), nullable=False),
     sa.Column("email", sa.String(256), nullable=False),
     sa.Column("language", sa.String(8), nullable=False),
-    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("added_at", UtcDateTime(), nullable=False),
 )
 
 # A back-office team's Teams channel, linked to its queue with "koppel <queue>".
@@ -136,7 +159,7 @@ queue_channels = sa.Table(
     sa.Column("queue", sa.String(64), primary_key=True),
     sa.Column("conversation_id", sa.String(512), nullable=False),
     sa.Column("linked_by", sa.String(256), nullable=False),
-    sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("linked_at", UtcDateTime(), nullable=False),
 )
 
 # Every card posted about a ticket that may be updated later (Teams activity id).
@@ -147,9 +170,90 @@ card_messages = sa.Table(
     sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False),
     sa.Column("conversation_id", sa.String(512), nullable=False),
     sa.Column("activity_id", sa.String(256), nullable=False),
-    sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("posted_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("ticket_id", "conversation_id"),
+)
+
+# Notifications (migration 0005): the durable schedule of messages to requesters,
+# followers, queue channels and leads. A row is claimed before it is sent; see
+# servicedesk/notifications.py for the states.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False, index=True),
+    sa.Column("recipient", sa.String(300), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False, default="nl"),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("idempotency_key", sa.String(400), nullable=False, unique=True),
+    sa.Column("due_at", UtcDateTime(), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("claimed_until", UtcDateTime()),
+    sa.Column("last_error", sa.Text),
+    sa.Column("conversation_id", sa.String(512)),
+    sa.Column("activity_id", sa.String(256)),
+    sa.Column("event_seq", sa.Integer),
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("sent_at", UtcDateTime()),
+    sa.Index("ix_notifications_state_due", "state", "due_at"),
+)
+
+# People the bot cannot write to in a chat: no personal conversation stored (a phone
+# ticket for someone who never chatted), the bot blocked (403) or removed.
+unreachable_recipients = sa.Table(
+    "unreachable_recipients",
+    metadata,
+    sa.Column("recipient_id", sa.String(256), primary_key=True),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Column("since", UtcDateTime(), nullable=False),
+    sa.Column("last_seen", UtcDateTime(), nullable=False),
+)
+
+# How far the notification planner has read the ticket trail (ticket_events.id).
+notification_cursor = sa.Table(
+    "notification_cursor",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
+)
+
+# Insight (migration 0006): every matched question with its decision and score, the
+# text only where admins need it (none / choose); FAQ votes, the text only when unhelpful.
+questions = sa.Table(
+    "questions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("product_id", sa.String(128)),
+    sa.Column("faq_id", sa.String(128)),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("text", sa.Text),
+)
+
+faq_votes = sa.Table(
+    "faq_votes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("product_id", sa.String(128), nullable=False),
+    sa.Column("faq_id", sa.String(128), nullable=False),
+    sa.Column("helpful", sa.Boolean, nullable=False),
+    sa.Column("text", sa.Text),
+)
+
+# The weekly summary card: one row per ISO week ("2026-W48"), claimed before sending.
+insight_reports = sa.Table(
+    "insight_reports",
+    metadata,
+    sa.Column("week", sa.String(10), primary_key=True),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
 )
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
