@@ -114,7 +114,7 @@ async def test_an_faq_question_gets_its_answer(chat: Playground, knowledge: Snap
     product = knowledge.knowledge.products["catering.restaurant"]
     entry = next(e for e in product.faq if e.id == "openingstijden")
     answers = {entry.answer.in_language(lang) for lang in LANGUAGES}
-    # a text today; the answer may come on a card (with "was this helpful?") tomorrow
+    # the answer comes on a card with "was this helpful?"
     assert replies, "no answer"
     assert any(answer in replies[0].all_text for answer in answers), replies[0].all_text
 
@@ -145,3 +145,19 @@ async def test_something_else_on_the_choice_answers_with_a_notice(chat: Playgrou
     replies = await chat.say("pas")
     notice = await chat.execute(replies[0], "product.other")
     assert [b["text"] for b in notice["body"]][0] in _texts("choose.other_reply")
+
+
+async def test_a_report_goes_from_message_to_ticket_number(chat: Playground) -> None:
+    """The whole intake in the Teams client: the message gives the place, the summary card
+    shows the promise, Confirm (Action.Execute) answers with the ticket number, and the
+    number is in "my tickets"."""
+    replies = await chat.say("The radiator in room 2.14 of the Stadskantoor is cold")
+    summary = next(r for r in replies if r.card is not None)
+    assert "Stadskantoor, 2nd floor, room 2.14" in summary.all_text
+    assert "What you can expect from us" in summary.all_text
+    created = await chat.execute(summary, "intake.confirm")
+    text = card_text(created)
+    assert "FM-" in text, text
+    number = text[text.index("FM-") : text.index("FM-") + 14]
+    listed = await chat.say("my tickets")
+    assert listed and number in listed[0].all_text
