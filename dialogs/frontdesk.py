@@ -702,8 +702,7 @@ class FrontDesk:
             if words & _FILE_WORDS:
                 c.replies.append(Reply(card=(await self._verb_file_anyway(c, {})).card))
                 return True
-            c.say("duplicate.hint")
-            return True
+            return self._moved_on(c, words, "duplicate.hint")
         if kind == "intake" and c.state.get("stage") == "confirm":
             if answer is True:
                 await self._create(c)
@@ -711,7 +710,7 @@ class FrontDesk:
                 c.state = {}
                 c.say("dialog.stopped")
             else:
-                c.say("summary.hint")
+                return self._moved_on(c, words, "summary.hint")
             return True
         if answer is None:
             if kind == "forward" and follow_up(text) is None:
@@ -737,6 +736,16 @@ class FrontDesk:
             return True
         c.replies.append(Reply(card=card))
         return True
+
+    def _moved_on(self, c: _Context, words: set[str], hint: str) -> bool:
+        """Something else than the awaited answer: a few words get the hint again; a real
+        message is read afresh, and the employee hears the pending request was dropped."""
+        if len(words) < 3:
+            c.say(hint)
+            return True
+        c.say("intake.dropped", product=self._product_name(c, c.state.get("product", "")))
+        c.state = {}
+        return False
 
     # -- follow-up on one's own tickets -------------------------------------------------------
 

@@ -452,3 +452,15 @@ async def test_an_english_teams_locale_gets_english(app_client: TestClient) -> N
     assert "Stadskantoor" not in chat.text() or "front office" in chat.text().lower()
     await chat.say("help")
     assert "I help you" in chat.text()
+
+
+async def test_a_new_request_at_the_summary_drops_the_old_one_out_loud(
+    chat: Chat, app_client: TestClient
+) -> None:
+    await chat.say("De lamp in kamer 2.14 van het Stadskantoor is kapot")
+    assert "Klopt dit?" in chat.text()
+    await chat.say("huh?")
+    assert "Klopt alles?" in chat.text()  # a few words: the hint again
+    await chat.say("Hoe laat gaat het bedrijfsrestaurant open?")
+    assert "niet aangemaakt" in chat.text() and "08.00" in chat.text()
+    assert await tickets_of(app_client) == []
