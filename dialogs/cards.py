@@ -163,3 +163,18 @@ def emergency_card(title: str, instruction: str) -> dict[str, Any]:
 def with_preamble(existing: dict[str, Any], texts: list[str]) -> dict[str, Any]:
     """The card with texts put above its body (for a card that replaces a clicked one)."""
     return {**existing, "body": [text_block(text) for text in texts] + list(existing["body"])}
+
+
+def form_card(
+    title: str,
+    inputs: list[dict[str, Any]],
+    submit: tuple[str, str, dict[str, Any]],
+    problems: list[str] | None = None,
+) -> dict[str, Any]:
+    """A form: inputs and one Action.Execute that sends them (``associatedInputs: auto``)."""
+    body: list[dict[str, Any]] = [text_block(title, weight="Bolder")]
+    body.extend(text_block(problem, color="Attention") for problem in problems or [])
+    body.extend(inputs)
+    title_, verb, data = submit
+    action = {**execute(title_, verb, data), "associatedInputs": "auto", "style": "positive"}
+    return card(body, [action])

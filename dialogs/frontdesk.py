@@ -203,6 +203,7 @@ class FrontDesk:
             "product.pick": self._verb_pick,
             "product.other": self._verb_other,
             "intake.confirm": self._verb_confirm,
+            "intake.form": self._verb_form,
             "intake.cancel": self._verb_intake_cancel,
             "duplicate.follow": self._verb_follow,
             "duplicate.file": self._verb_file_anyway,
@@ -512,6 +513,9 @@ class FrontDesk:
             if asking != c.state.get("asking"):
                 c.state["tries"] = 0
             c.state["asking"] = asking
+            if self._offer_form(c):
+                c.say("form.or_questions", question=self._question(c))
+                return
             c.say("intake.question", question=self._question(c))
             return
         c.state["asking"] = None
@@ -528,6 +532,72 @@ class FrontDesk:
                 return
         c.state["stage"] = "confirm"
         c.replies.append(Reply(card=self._summary_card(c)))
+
+    def _still_missing(self, c: _Context) -> list[str]:
+        fields = self._fields_of(c, c.state["product"])
+        values = c.state["values"]
+        return [f for f in fields if intake.missing([f], values) is not None]
+
+    def _offer_form(self, c: _Context) -> bool:
+        """Many fields still to ask: one form is quicker than a question each (offered once;
+        typing the answers keeps working)."""
+        if c.state.get("form") is not None or c.state.get("priority") == EMERGENCY_PRIORITY:
+            return False
+        missing = self._still_missing(c)
+        if len(missing) < intake.FORM_MIN_FIELDS:
+            return False
+        c.state["form"] = missing
+        c.replies.append(Reply(card=self._form_card(c, missing)))
+        return True
+
+    def _form_card(
+        self,
+        c: _Context,
+        fields: list[str],
+        given: dict[str, str] | None = None,
+        problems: list[str] | None = None,
+    ) -> dict[str, Any]:
+        language = c.language
+        inputs = intake.form_inputs(
+            fields, language, self._buildings(c), self._local_now(c).date(), given
+        )
+        return cards.form_card(
+            t(language, "form.title", product=self._product_name(c, c.state["product"])),
+            inputs,
+            (t(language, "form.send"), "intake.form", {"token": c.state["token"]}),
+            problems,
+        )
+
+    async def _verb_form(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
+        """The form sent: each answer checked as if typed; a wrong one shows the form again."""
+        if not self._same_intake(c, data) or c.state.get("stage") != "ask":
+            return CardUpdate(cards.notice_card(t(c.language, "intake.gone")))
+        fields = [f for f in self._still_missing(c) if f in (c.state.get("form") or [])]
+        answers = intake.form_answers(fields, data)
+        problems: list[str] = []
+        for name in fields:
+            checked = intake.check(
+                name,
+                answers[name],
+                c.state["values"],
+                self._local_now(c),
+                self._buildings(c),
+                tries=0,
+            )
+            if checked.value is not None and not checked.need_more:
+                c.state["values"][name] = checked.value
+                continue
+            hint = checked.hint or "intake.hint.unknown"
+            label = t(c.language, f"field.{name}")
+            problems.append(
+                f"{label}: {t(c.language, hint, buildings=', '.join(self._buildings(c)))}"
+            )
+        if problems:
+            given = {k: str(v) for k, v in data.items() if k.startswith("f_") and v is not None}
+            still = [f for f in fields if intake.missing([f], c.state["values"]) is not None]
+            return CardUpdate(self._form_card(c, still, given, problems))
+        await self._advance(c)
+        return self._as_card(c)
 
     async def _answer(self, c: _Context, text: str) -> None:
         field_name = c.state.get("asking") or ""

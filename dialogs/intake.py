@@ -287,3 +287,74 @@ def ticket_fields(values: dict[str, Any], language: str, tz: Any) -> dict[str, A
         else:
             out[name] = value
     return out
+
+
+# -- the form: every missing field at once -----------------------------------------------------
+
+FORM_MIN_FIELDS = 3  # with fewer missing fields, questions are just as quick
+
+
+def form_inputs(
+    fields: Sequence[str],
+    language: str,
+    buildings: Sequence[str],
+    today: date,
+    given: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Adaptive Card inputs for ``fields`` (ids ``f_<field>``; a place and a moment take
+    two inputs each). ``given``: what the employee filled in before (kept on a re-show)."""
+    given = given or {}
+    out: list[dict[str, Any]] = []
+
+    def add(kind: str, key: str, label_key: str, **extra: Any) -> None:
+        element = {
+            "type": kind,
+            "id": key,
+            "label": t(language, label_key),
+            "isRequired": True,
+            "errorMessage": t(language, "form.required"),
+            **extra,
+        }
+        if given.get(key):
+            element["value"] = given[key]
+        out.append(element)
+
+    for name in fields:
+        if name == "location":
+            add(
+                "Input.ChoiceSet",
+                "f_building",
+                "form.building",
+                style="compact",
+                choices=[{"title": b, "value": b} for b in buildings],
+            )
+            add("Input.Text", "f_place", "form.place", placeholder=t(language, "form.place_hint"))
+        elif name == "when":
+            add("Input.Date", "f_day", "form.day", min=today.isoformat())
+            add("Input.Time", "f_time", "form.time")
+        elif name == "persons":
+            add("Input.Number", "f_persons", "field.persons", min=1, max=10_000)
+        elif name in ("visitors", "description"):
+            hint = t(language, f"form.{name}_hint")
+            add("Input.Text", f"f_{name}", f"field.{name}", isMultiline=True, placeholder=hint)
+        else:
+            add("Input.Text", f"f_{name}", f"field.{name}")
+    return out
+
+
+def form_answers(fields: Sequence[str], data: dict[str, Any]) -> dict[str, str]:
+    """The form's inputs as the answers the questions would have had."""
+    answers: dict[str, str] = {}
+
+    def value(key: str) -> str:
+        raw = data.get(key)
+        return str(raw).strip() if raw is not None else ""
+
+    for name in fields:
+        if name == "location":
+            answers[name] = ", ".join(p for p in (value("f_building"), value("f_place")) if p)
+        elif name == "when":
+            answers[name] = " ".join(p for p in (value("f_day"), value("f_time")) if p)
+        else:
+            answers[name] = value(f"f_{name}")
+    return answers

@@ -37,6 +37,8 @@ def render_card(card: dict[str, Any]) -> tuple[str, list[tuple[str, dict[str, An
                 lines.append(str(element.get("text", "")))
             elif kind == "FactSet":
                 lines.extend(f"  {f['title']}: {f['value']}" for f in element.get("facts", []))
+            elif str(kind).startswith("Input."):
+                lines.append(f"  · {element.get('label', element.get('id'))}")
             elif kind == "Container":
                 walk(element.get("items", []))
                 if "selectAction" in element:
@@ -44,7 +46,8 @@ def render_card(card: dict[str, Any]) -> tuple[str, list[tuple[str, dict[str, An
 
     walk(card.get("body", []))
     for action in card.get("actions", []):
-        press(action, str(action.get("title")))
+        if action.get("associatedInputs") != "auto":  # a form's send needs Teams' inputs
+            press(action, str(action.get("title")))
     return "\n".join(lines), buttons
 
 

@@ -146,6 +146,24 @@ def duplicate_card(language: str = "nl") -> Card:
     )
 
 
+def form_card(language: str = "nl") -> Card:
+    """The intake's form for a lunch order with everything still to fill in."""
+    from datetime import date
+
+    from dialogs import intake
+
+    fields = ["location", "when", "persons", "cost_centre", "description"]
+    buildings = knowledge().knowledge.organisation.buildings
+    inputs = intake.form_inputs(fields, language, buildings, date(2026, 12, 1))
+    product = knowledge().knowledge.products["catering.lunch"].name.in_language(language)
+    return cards.form_card(
+        t(language, "form.title", product=product),
+        inputs,
+        (t(language, "form.send"), "intake.form", {"token": "sample"}),
+        [f"{t(language, 'field.persons')}: {t(language, 'intake.hint.persons')}"],
+    )
+
+
 def choose_card(text: str = "pas", language: str = "nl") -> Card:
     """The short choice the matcher offers for a vague message."""
     snapshot = knowledge()
@@ -235,6 +253,7 @@ for _name, _build in (
     ("my_tickets", my_tickets_card),
     ("emergency", emergency_card),
     ("duplicate", duplicate_card),
+    ("form", form_card),
 ):
     SAMPLES[f"{_name}_nl"] = _build
     SAMPLES[f"{_name}_en"] = lambda build=_build: build("en")

@@ -464,3 +464,36 @@ async def test_a_new_request_at_the_summary_drops_the_old_one_out_loud(
     await chat.say("Hoe laat gaat het bedrijfsrestaurant open?")
     assert "niet aangemaakt" in chat.text() and "08.00" in chat.text()
     assert await tickets_of(app_client) == []
+
+
+async def test_many_missing_fields_come_as_one_form(chat: Chat, app_client: TestClient) -> None:
+    await chat.say("Ik wil een werklunch bestellen")
+    [form] = chat.cards()
+    ids = {e.get("id") for e in form["body"]}
+    assert {"f_building", "f_place", "f_day", "f_time", "f_persons", "f_cost_centre"} <= ids
+    assert "Of beantwoord de vragen" in chat.text()  # typing stays possible
+    verb, data = buttons(form)["Versturen"]
+    filled = {
+        "f_building": "Werf",
+        "f_place": "ergens",
+        "f_day": "2026-12-03",
+        "f_time": "12:30",
+        "f_persons": "0",
+        "f_cost_centre": "4711",
+        "f_description": "Broodjes",
+    }
+    wrong = await chat.click(verb, {**data, **filled})
+    problems = str(wrong)
+    assert "Personen: Geef het aantal" in problems and "Plek:" in problems
+    assert "Kostenplaats:" not in problems  # what was right is kept
+    verb, data = buttons(wrong)["Versturen"]
+    again = {e["id"]: e.get("value") for e in wrong["body"] if "id" in e}
+    assert again["f_building"] == "Werf" and again["f_place"] == "ergens"  # kept to correct
+    summary = await chat.click(verb, {**data, **filled, "f_place": "zaal 1.03", "f_persons": "8"})
+    text = str(summary)
+    assert "Klopt dit?" in text and "donderdag 3 december om 12:30" in text
+    assert "Werf, 1e verdieping, kamer 1.03" in text and "4711" in text
+    verb, data = buttons(summary)["Bevestigen"]
+    await chat.click(verb, data)
+    [ticket] = await tickets_of(app_client)
+    assert (ticket.fields["persons"], ticket.fields["cost_centre"]) == (8, "4711")
