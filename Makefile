@@ -70,6 +70,7 @@ eval: install
 bench: install
 	$(BIN)/python bench/bench_matcher.py
 	$(BIN)/python bench/bench_turn.py
+	$(BIN)/python bench/bench_notify.py
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache manifest/node_modules

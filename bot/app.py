@@ -19,7 +19,9 @@ from bot import sdk_patches
 from bot.auth import build_authentication
 from bot.channels import CHANNEL_WORK, build_channel_work
 from bot.http import healthz, messages, readyz
+from bot.insight import CHECK_SECONDS, FIRST_CHECK_SECONDS, INSIGHT_WORK, build_insight_work
 from bot.keys import ADAPTER, BOT, KNOWLEDGE, OUTBOX, SETTINGS, STORE_ENGINE, TICKET_STORE, TICKETS
+from bot.notify_scheduler import NOTIFICATIONS, NotificationWork, build_notifications
 from bot.teams_bot import FrontOfficeBot, to_activity
 from bot.ticket_api import add_routes as add_ticket_routes
 from dialogs.frontdesk import FrontDesk
@@ -35,6 +37,7 @@ from servicedesk.outbox import OutboxWorker, RetryPolicy
 from servicedesk.persistence.conversation_store import SqlConversationStore
 from servicedesk.persistence.database import create_engine, migrate
 from servicedesk.persistence.dialog_store import SqlDialogStore
+from servicedesk.persistence.insight_store import SqlInsightStore
 from servicedesk.persistence.ticket_store import SqlTicketStore
 from servicedesk.service import TicketService
 
@@ -42,6 +45,7 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 10.0
 _BACKOFFICES_GIVEN = web.AppKey("backoffices_given", dict)
 _CLOCK = web.AppKey("clock", Clock)
+_NOTIFICATION_WORK = web.AppKey("notification_work", NotificationWork)
 
 
 def create_app(
@@ -62,7 +66,15 @@ def create_app(
     tickets = TicketService(ticket_store, KnowledgeCatalogue(holder), KnowledgeSla(holder), clock)
     desk = build_desk(settings, engine, holder, tickets, clock)
     channel_work = build_channel_work(settings, engine, holder, tickets, adapter, clock)
-    bot = FrontOfficeBot(desk, SqlConversationStore(engine), channel_work.handler)
+    notifications = build_notifications(
+        settings, engine, holder, tickets, ticket_store, adapter, clock
+    )
+    bot = FrontOfficeBot(
+        desk,
+        SqlConversationStore(engine),
+        channel_work.handler,
+        card_handlers=[notifications.actions],
+    )
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
         log.error(
@@ -86,9 +98,12 @@ def create_app(
 
     app[TICKET_STORE] = ticket_store
     app[TICKETS] = tickets
+    app[NOTIFICATIONS] = notifications.scheduler
+    app[_NOTIFICATION_WORK] = notifications
     app[CHANNEL_WORK] = channel_work
     app[_BACKOFFICES_GIVEN] = backoffices or {}
     app[_CLOCK] = clock
+    app[INSIGHT_WORK] = build_insight_work(settings, engine, holder, adapter, clock)
     add_ticket_routes(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
@@ -109,6 +124,7 @@ def build_desk(
         clock=clock,
         dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
         default_language=settings.default_language,
+        insight=SqlInsightStore(engine, clock),
     )
 
 
@@ -163,6 +179,14 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
                 )
             )
         )
+    async def insight() -> None:  # the weekly card (admin channel) and the retention purge
+        with contextlib.suppress(TimeoutError):  # not in the busy first minute
+            await asyncio.wait_for(stop.wait(), FIRST_CHECK_SECONDS)
+        await _every(CHECK_SECONDS, app[INSIGHT_WORK].run_once, "insight", stop)
+
+    tasks.append(asyncio.create_task(insight()))
+    # notifications: APScheduler's tick and date triggers over the notifications table
+    app[_NOTIFICATION_WORK].start()
     log.info(
         "front office ready",
         extra={
@@ -175,6 +199,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     # whatever is still running after the grace period is cancelled, and its outbox
     # job is given back for the next start.
     stop.set()
+    await app[_NOTIFICATION_WORK].stop(SHUTDOWN_GRACE_SECONDS)
     if tasks:
         _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
         for task in pending:

@@ -117,26 +117,44 @@ class TeamsTicketCards:
             raise _translate(exc) from exc
 
     async def _prepare(self, conversation_id: str, ticket: Ticket) -> tuple[Activity, Any]:
-        stored = await self._conversations.get(conversation_id)
-        if stored is None:
-            raise BackOfficeRejected("no conversation reference for the linked channel")
-        reference = stored.reference
-        activity = MessageFactory.attachment(
-            CardFactory.adaptive_card(self._painter.draw(ticket, CHANNEL_LANGUAGE))
+        return await proactive_card(
+            self._adapter,
+            self._app_id,
+            self._conversations,
+            conversation_id,
+            self._painter.draw(ticket, CHANNEL_LANGUAGE),
+            summary=ticket.number,
         )
-        activity.summary = f"{ticket.number}"
-        activity.channel_id = reference.channel_id
-        activity.service_url = reference.service_url
-        activity.conversation = ConversationAccount(
-            id=conversation_id,
-            conversation_type=reference.kind.value,
-            tenant_id=reference.tenant_id,
-        )
-        activity.from_property = ChannelAccount(id=reference.bot_id)
-        claims = self._adapter.create_claims_identity(self._app_id)
-        factory = self._adapter.bot_framework_authentication.create_connector_factory(claims)
-        client = await factory.create(reference.service_url, None)
-        return activity, client
+
+
+async def proactive_card(
+    adapter: CloudAdapter,
+    app_id: str,
+    conversations: ConversationStore,
+    conversation_id: str,
+    card: dict[str, Any],
+    summary: str,
+) -> tuple[Activity, Any]:
+    """A card activity for a stored conversation, and a Bot Connector client for it
+    (authenticated as the bot in production; plain in local mode)."""
+    stored = await conversations.get(conversation_id)
+    if stored is None:
+        raise BackOfficeRejected("no conversation reference for this channel")
+    reference = stored.reference
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    activity.summary = summary
+    activity.channel_id = reference.channel_id
+    activity.service_url = reference.service_url
+    activity.conversation = ConversationAccount(
+        id=conversation_id,
+        conversation_type=reference.kind.value,
+        tenant_id=reference.tenant_id,
+    )
+    activity.from_property = ChannelAccount(id=reference.bot_id)
+    claims = adapter.create_claims_identity(app_id)
+    factory = adapter.bot_framework_authentication.create_connector_factory(claims)
+    client = await factory.create(reference.service_url, None)
+    return activity, client
 
 
 def _translate(exc: Exception) -> Exception:

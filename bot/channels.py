@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 
 from backoffice_adapter.builtin import BuiltinBackOffice
 from bot.channel_cards import CardPainter, TeamsTicketCards
+from bot.insight import ADMIN_CHANNEL
 from bot.references import reference_from
 from dialogs import queue_cards
 from dialogs.messages import t
@@ -187,6 +188,9 @@ class QueueChannels:
             )
             return
         queue = args[0].strip().lower()
+        if queue == ADMIN_CHANNEL:
+            await self._link_admin(turn_context, language)
+            return
         if queue not in queues:
             await self._say(
                 turn_context, t(language, "queue.link.unknown", queue=args[0], queues=_list(queues))
@@ -212,6 +216,18 @@ class QueueChannels:
         if before is not None and channel_of(before.conversation_id) != channel:
             text = t(language, "queue.link.moved", queue=name) + "\n\n" + text
         await self._say(turn_context, text)
+
+    async def _link_admin(self, turn_context: TurnContext, language: str) -> None:
+        """``koppel admin``: the channel that gets the weekly summary (admins only)."""
+        who = identity_of(turn_context.activity)
+        if not who.keys() & self._admins:
+            log.info("admin channel link refused")
+            await self._say(turn_context, t(language, "insight.link.denied"))
+            return
+        channel = await self._remember_channel(turn_context.activity)
+        await self._channels.link(ADMIN_CHANNEL, channel, who.actor.id)
+        log.info("admin channel linked")
+        await self._say(turn_context, t(language, "insight.link.done"))
 
     async def _remember_channel(self, activity: Activity) -> str:
         """The channel's own id (not the thread's), with a reference to post there later."""

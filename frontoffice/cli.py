@@ -76,6 +76,77 @@ def _parser() -> argparse.ArgumentParser:
     )
     outbox.add_argument("--retry", type=int, metavar="ID", help="retry the failed job ID now")
 
+    report = commands.add_parser(
+        "report",
+        help="figures for the front-office lead: volumes, SLA, satisfaction, charge-back",
+        description="Volumes per week, SLA compliance and breaches, lead times, satisfaction, "
+        "unanswered questions, unhelpful FAQ answers and charge-back per cost centre. "
+        "Dates are local and both included; by default the last four full weeks.",
+    )
+    report.add_argument("--db", help="database URL (FRONTOFFICE_DB_URL)")
+    report.add_argument("--from", dest="start", metavar="DATE", help="first day, YYYY-MM-DD")
+    report.add_argument("--to", dest="end", metavar="DATE", help="last day, YYYY-MM-DD")
+    report.add_argument(
+        "--format",
+        choices=("text", "json", "csv"),
+        default="text",
+        help="text (default), json (one object) or csv (the charge-back for finance)",
+    )
+    report.add_argument(
+        "--out", type=Path, metavar="DIR", help="also write chargeback.csv and PNG charts here"
+    )
+    report.add_argument("--language", choices=("nl", "en"), help="language of the texts")
+    report.add_argument(
+        "--demo",
+        nargs="?",
+        type=int,
+        const=3000,
+        metavar="TICKETS",
+        help="report on a generated history (default 3000 tickets over 26 weeks) "
+        "instead of a database",
+    )
+    report.add_argument("--seed", type=int, help="--demo: the history's seed")
+
+    purge = commands.add_parser(
+        "purge",
+        help="anonymise finished tickets older than the retention period (AVG/GDPR)",
+        description="Anonymise tickets finished longer than FRONTOFFICE_RETENTION_DAYS ago "
+        "(requester, free text, trail notes, followers), and empty old question texts and "
+        "dialog state. Figures stay reportable.",
+    )
+    purge.add_argument("--db", help="database URL (FRONTOFFICE_DB_URL)")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would go")
+    purge.add_argument(
+        "--days", type=int, metavar="N", help="retention in days (FRONTOFFICE_RETENTION_DAYS)"
+    )
+
+    notifications = commands.add_parser(
+        "notifications",
+        help="see the notification schedule, failed sends and people the bot cannot reach",
+        description="List scheduled notifications (by state), the people who cannot be "
+        "notified by chat (no chat with the bot, blocked, removed), or put a failed, "
+        "unconfirmed or unreachable notification back in line.",
+    )
+    notifications.add_argument("--db", help="database URL (FRONTOFFICE_DB_URL)")
+    notifications.add_argument(
+        "--state",
+        choices=(
+            "pending",
+            "claimed",
+            "sending",
+            "sent",
+            "skipped",
+            "unreachable",
+            "unconfirmed",
+            "failed",
+        ),
+        help="only notifications in this state",
+    )
+    notifications.add_argument(
+        "--people", action="store_true", help="list the people not notifiable by chat"
+    )
+    notifications.add_argument("--retry", type=int, metavar="ID", help="send notification ID again")
+
     evaluate = commands.add_parser(
         "eval",
         help="measure the matcher on labelled messages",
@@ -169,6 +240,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "outbox":
             return asyncio.run(
                 _outbox(settings.with_overrides(db_url=args.db), args.state, args.retry)
+            )
+        if args.command == "report":
+            from frontoffice.report_command import run_report
+
+            return run_report(settings.with_overrides(db_url=args.db), args)
+        if args.command == "purge":
+            from frontoffice.report_command import run_purge
+
+            settings = settings.with_overrides(db_url=args.db, retention_days=args.days)
+            return run_purge(settings, args.dry_run)
+        if args.command == "notifications":
+            return asyncio.run(
+                _notifications(
+                    settings.with_overrides(db_url=args.db), args.state, args.people, args.retry
+                )
             )
         if args.command == "eval":
             return _eval(args.file, args.knowledge or settings.knowledge_dir, args.json)
@@ -283,6 +369,49 @@ async def _outbox(settings: Settings, state: str | None, retry: int | None) -> i
         print(
             f"{row['id']:>5}  {row['kind']:8} {row['number']:16} {row['state']:8} "
             f"{row['attempts']:>5}  {error}"
+        )
+    return 0
+
+
+async def _notifications(
+    settings: Settings, state: str | None, people: bool, retry: int | None
+) -> int:
+    from servicedesk.persistence.database import create_engine
+    from servicedesk.persistence.notification_store import SqlNotificationStore
+
+    engine = create_engine(settings.db_url)
+    store = SqlNotificationStore(engine)
+    try:
+        if retry is not None:
+            if not await store.requeue(retry):
+                print(
+                    f"frontoffice: notification {retry} is not failed, unconfirmed or unreachable",
+                    file=sys.stderr,
+                )
+                return 1
+            print(f"notification {retry} is back in line")
+            return 0
+        if people:
+            unreachable = await store.unreachable_people()
+            print(f"{'recipient':40} {'reason':16} {'since':25} last seen")
+            for person in unreachable:
+                print(
+                    f"{person['recipient_id']:40} {person['reason']:16} "
+                    f"{person['since']:%Y-%m-%d %H:%M:%S%z}      {person['last_seen']:%Y-%m-%d %H:%M}"
+                )
+            return 0
+        rows = await store.rows(state)
+    finally:
+        engine.dispose()
+    print(
+        f"{'id':>6}  {'kind':12} {'ticket':16} {'recipient':28} {'state':11} {'tries':>5}  "
+        f"{'due':16}  last error"
+    )
+    for row in rows:
+        error = (row["last_error"] or "").splitlines()[0][:50] if row["last_error"] else ""
+        print(
+            f"{row['id']:>6}  {row['kind']:12} {row['number']:16} {row['recipient'][:28]:28} "
+            f"{row['state']:11} {row['attempts']:>5}  {row['due_at']:%Y-%m-%d %H:%M}  {error}"
         )
     return 0
 

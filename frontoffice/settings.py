@@ -7,6 +7,7 @@ that table and ``ENVIRONMENT`` in step.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,9 +65,52 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "Delivery attempts before a job is marked `failed` for an admin to see.",
     ),
     "FRONTOFFICE_POLL_SECONDS": ("60", "How often TOPdesk is polled for status changes."),
+    "FRONTOFFICE_NOTIFY_SECONDS": (
+        "2",
+        "How often the notification schedule is checked (exact due times wake it too; 0 turns "
+        "notifications off).",
+    ),
+    "FRONTOFFICE_FOLLOWUP_DELAY": (
+        "8bh",
+        "Wait after a ticket is resolved before the follow-up (satisfaction) is sent: `8bh` "
+        "business hours, `1bd` business days, `4h`, `30m`, or `45s` (seconds, for tests).",
+    ),
+    "FRONTOFFICE_FOLLOWUP_CLOSE_DAYS": (
+        "5",
+        "A resolved ticket whose requester does not answer the follow-up is closed after this many days.",
+    ),
+    "FRONTOFFICE_AT_RISK_SHARE": (
+        "0.75",
+        "Share of the resolution time used up (on the SLA clock) at which the requester gets an "
+        "automatic delay notice, when the back office reported none.",
+    ),
+    "FRONTOFFICE_NOTIFY_RATE": (
+        "40",
+        "Proactive messages per second per tenant (Teams allows about 50); 0 means unthrottled.",
+    ),
+    "FRONTOFFICE_NOTIFY_MAX_ATTEMPTS": (
+        "12",
+        "Send attempts (on 429, 412, 5xx, timeouts) before a notification is marked `failed`.",
+    ),
+    "FRONTOFFICE_NOTIFY_RETRY_SECONDS": (
+        "2",
+        "First wait before a failed send is retried; doubles each time (jittered, at most 15 min; "
+        "a longer Retry-After wins).",
+    ),
+    "FRONTOFFICE_NOTIFY_LEASE_SECONDS": (
+        "60",
+        "How long a claimed notification is reserved for one process; after a crash it is taken "
+        "up again once this has passed.",
+    ),
     "FRONTOFFICE_MIGRATE_ON_START": (
         "true",
         "`serve` upgrades the database schema before it listens.",
+    ),
+    "FRONTOFFICE_RETENTION_DAYS": (
+        "365",
+        "Days after which a finished ticket is anonymised (requester, free text, trail notes) "
+        "and question texts are emptied; figures stay. `frontoffice purge --dry-run` shows "
+        "what would go.",
     ),
     "MicrosoftAppType": (
         "MultiTenant",
@@ -154,6 +198,15 @@ class Settings:
     outbox_max_attempts: int = 20
     outbox_retry_seconds: float = 2.0
     poll_seconds: float = 60.0
+    notify_seconds: float = 2.0
+    followup_delay: str = "8bh"
+    followup_close_days: float = 5.0
+    at_risk_share: float = 0.75
+    notify_rate: float = 40.0
+    notify_max_attempts: int = 12
+    notify_retry_seconds: float = 2.0
+    notify_lease_seconds: float = 60.0
+    retention_days: int = 365  # finished tickets are anonymised after this
     app_type: str = "MultiTenant"
     app_id: str = ""
     app_password: str = ""
@@ -225,8 +278,34 @@ class Settings:
                     kwargs[attribute] = float(v)
                 except ValueError as exc:
                     raise ConfigurationError(f"{name} must be a number, not {v!r}") from exc
+        for name, attribute in (
+            ("FRONTOFFICE_NOTIFY_SECONDS", "notify_seconds"),
+            ("FRONTOFFICE_FOLLOWUP_CLOSE_DAYS", "followup_close_days"),
+            ("FRONTOFFICE_AT_RISK_SHARE", "at_risk_share"),
+            ("FRONTOFFICE_NOTIFY_RATE", "notify_rate"),
+            ("FRONTOFFICE_NOTIFY_RETRY_SECONDS", "notify_retry_seconds"),
+            ("FRONTOFFICE_NOTIFY_LEASE_SECONDS", "notify_lease_seconds"),
+        ):
+            if (v := get(name)) is not None:
+                try:
+                    number = float(v)
+                except ValueError as exc:
+                    raise ConfigurationError(f"{name} must be a number, not {v!r}") from exc
+                if number < 0 or (attribute == "at_risk_share" and not 0 < number <= 1):
+                    raise ConfigurationError(f"{name} is out of range: {v!r}")
+                kwargs[attribute] = number
+        if (v := get("FRONTOFFICE_FOLLOWUP_DELAY")) is not None:
+            if not re.fullmatch(r"[0-9]+(s|m|h|bh|bd)", v.strip()):
+                raise ConfigurationError(
+                    f"FRONTOFFICE_FOLLOWUP_DELAY must look like 8bh, 1bd, 4h, 30m or 45s, not {v!r}"
+                )
+            kwargs["followup_delay"] = v.strip()
+        if (v := get("FRONTOFFICE_NOTIFY_MAX_ATTEMPTS")) is not None:
+            kwargs["notify_max_attempts"] = _int(v, "FRONTOFFICE_NOTIFY_MAX_ATTEMPTS", 1)
         if (v := get("FRONTOFFICE_OUTBOX_MAX_ATTEMPTS")) is not None:
             kwargs["outbox_max_attempts"] = _int(v, "FRONTOFFICE_OUTBOX_MAX_ATTEMPTS", 1)
+        if (v := get("FRONTOFFICE_RETENTION_DAYS")) is not None:
+            kwargs["retention_days"] = _int(v, "FRONTOFFICE_RETENTION_DAYS", 1)
         if (v := get("FRONTOFFICE_MIGRATE_ON_START")) is not None:
             kwargs["migrate_on_start"] = _bool(v, "FRONTOFFICE_MIGRATE_ON_START")
         for name, attribute in (

@@ -56,6 +56,29 @@ class FaqEntry(Strict):
     answer: Text
 
 
+class Price(Strict):
+    """What the charge text says, as figures (charge-back reports): a fixed amount per
+    ticket, an amount per person or per unit (the ticket's ``persons`` field holds the
+    number), or ``quote`` (priced case by case: counted, not priced). Amounts in euros."""
+
+    kind: Literal["fixed", "per_person", "per_unit", "quote"]
+    amount: Annotated[float, Field(gt=0, le=1_000_000)] | None = None
+    unit: Text | None = None  # per_unit: what one unit is ("poster", "box")
+
+    @model_validator(mode="after")
+    def _amount_for_kind(self) -> Price:
+        if self.kind == "quote":
+            if self.amount is not None or self.unit is not None:
+                raise ValueError("a quote price has no amount or unit")
+        elif self.amount is None:
+            raise ValueError(f"a {self.kind} price needs an amount")
+        if self.kind == "per_unit" and self.unit is None:
+            raise ValueError("a per_unit price needs a unit")
+        if self.kind != "per_unit" and self.unit is not None:
+            raise ValueError("only a per_unit price has a unit")
+        return self
+
+
 class Product(Strict):
     id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]*$")]
     name: Text
@@ -65,6 +88,7 @@ class Product(Strict):
     kwis: Kwis | None = None
     priority: str | None = None
     charge: Text | None = None
+    price: Price | None = None  # the charge as figures, for charge-back (reports)
     charter: Text | None = None
     fields: list[FieldKind] = []
     faq: Annotated[list[FaqEntry], Field(max_length=10)] = []
@@ -73,7 +97,7 @@ class Product(Strict):
     @model_validator(mode="after")
     def _redirect_or_delivered(self) -> Product:
         if self.redirect is not None:
-            for name in ("queue", "kwis", "priority", "charge", "charter"):
+            for name in ("queue", "kwis", "priority", "charge", "price", "charter"):
                 if getattr(self, name) is not None:
                     raise ValueError(f"a redirect product has no {name}")
             if self.fields or self.faq:
@@ -84,6 +108,14 @@ class Product(Strict):
                 raise ValueError(f"missing {', '.join(missing)} (or give a redirect)")
             if len(self.faq) < 5:
                 raise ValueError(f"needs at least 5 faq entries, has {len(self.faq)}")
+            if self.price is not None and self.charge is None:
+                raise ValueError("a price needs the charge text employees read")
+            if (
+                self.price is not None
+                and self.price.kind in ("per_person", "per_unit")
+                and FieldKind.PERSONS not in self.fields
+            ):  # the intake's count ("how many?") is the number of persons or units
+                raise ValueError(f"a {self.price.kind} price needs the persons field")
         return self
 
     @property
@@ -169,6 +201,9 @@ class BackOfficeConfig(Strict):
 class Queue(Strict):
     name: Text
     lead: Text
+    # The lead's Entra object id (optional): escalations of breached deadlines also go to
+    # them 1:1 when they have chatted with the bot; the queue's channel gets them always.
+    lead_id: NonEmpty | None = None
     staff: list[NonEmpty] = []
     backoffice: NonEmpty = "builtin"  # "builtin" (Teams cards) or a name from backoffices.yaml
 

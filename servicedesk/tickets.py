@@ -94,6 +94,9 @@ class EventType(StrEnum):
     PRIORITY_CHANGED = "priority_changed"
     DELIVERED = "delivered"
     REASSIGNED = "reassigned"
+    # The requester's (or a follower's) answer to a completion notice or follow-up:
+    # data {"solved": bool} or {"rating": 1-5, "comment": str}; read by the reports.
+    FEEDBACK = "feedback"
 
 
 class IllegalTransition(InputError):
@@ -306,6 +309,12 @@ class Ticket:
         self._record(
             EventType.PRIORITY_CHANGED, at, actor, reason, data={"from": old, "to": priority}
         )
+
+    def record_feedback(self, actor: Actor, at: datetime, data: dict[str, Any]) -> None:
+        """The requester's answer to "solved?" or their satisfaction rating (no status change)."""
+        if self.status not in (Status.RESOLVED, Status.CLOSED):
+            raise IllegalTransition(f"ticket {self.number} is {self.status.value}")
+        self._record(EventType.FEEDBACK, at, actor, str(data.get("comment", "")), dict(data))
 
     def record_delivery(self, at: datetime, backoffice: str, external_id: str | None) -> None:
         self._record(

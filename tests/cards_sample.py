@@ -243,6 +243,49 @@ def assignment_card(state: str = "new", language: str = "nl") -> Card:
     return card
 
 
+def insight_weekly_card(language: str = "nl") -> Card:
+    """The weekly summary for the admin channel: key figures and the volume chart of a
+    small generated history."""
+    from datetime import date, timedelta
+
+    from frontoffice import charts, history
+    from frontoffice.report import Names, make_report, summary
+    from servicedesk.reporting import InsightData, Window
+
+    insight_cards: Any = _optional("dialogs.insight_cards")
+    snapshot = knowledge()
+    past = history.generate(snapshot.knowledge, count=500, weeks=8, end=date(2026, 11, 30))
+    data = InsightData(past.tickets_facts(), past.questions, past.votes, past.ratings)
+    end = past.window.end
+    week = Window(end - timedelta(days=7), end)
+    figures = summary(make_report(data, week, snapshot, end))
+    chart = charts.volume_chart(
+        make_report(data, past.window, snapshot, end),
+        language,
+        Names.of(snapshot, language).queues,
+        small=True,
+    )
+    card: Card = insight_cards.weekly_card(
+        language,
+        insight_cards.WeekFigures(
+            week="2026-W48",
+            start="2026-11-23",
+            end="2026-11-29",
+            total=figures["total"],
+            response_percent=figures["response"].percent,
+            resolution_percent=figures["resolution"].percent,
+            breaches=figures["breaches"],
+            satisfaction=figures["satisfaction"],
+            ratings=figures["ratings"],
+            unanswered=figures["unanswered"],
+            top_question=figures["top_question"],
+            chargeback=figures["chargeback"],
+        ),
+        chart,
+    )
+    return card
+
+
 SAMPLES: dict[str, Sample] = {
     "choose_nl": choose_card,
     "notice_nl": notice_card,
@@ -263,6 +306,56 @@ if _optional("dialogs.queue_cards") is not None:
     for _state in ("new", "taken", "delayed", "resolved", "outsider"):
         SAMPLES[f"assignment_{_state}_nl"] = lambda state=_state: assignment_card(state)
     SAMPLES["assignment_taken_en"] = lambda: assignment_card("taken", "en")
+
+
+if _optional("dialogs.insight_cards") is not None:
+    SAMPLES["insight_weekly_nl"] = insight_weekly_card
+    SAMPLES["insight_weekly_en"] = lambda: insight_weekly_card("en")
+
+
+
+def notify_card(kind: str, language: str = "nl", role: str = "requester") -> Card:
+    """A notification card to the requester (receipt, completion, follow-up) for an office
+    supplies order, with the shipped knowledge's names, SLA and charter."""
+    from dialogs.notify_cards import NoticeView, completion_card, confirmation_card, followup_card
+
+    snapshot = knowledge().knowledge
+    product = snapshot.products["kantoorartikelen"]
+    view = NoticeView(
+        kind=kind,
+        language=language,
+        role=role,
+        number="FM-2026-000123",
+        product=product.name.in_language(language),
+        queue=snapshot.queues["huisvesting"].name.in_language(language),
+        note="Geleverd op je werkplek." if language == "nl" else "Delivered to your desk.",
+        response=t(
+            language,
+            "notify.due",
+            duration=_duration(language, "1bd"),
+            moment=t(language, "date.moment", day="dinsdag 24 november", time="10:00"),
+        ),
+        resolution=t(
+            language,
+            "notify.due",
+            duration=_duration(language, "10bd"),
+            moment=t(language, "date.moment", day="maandag 7 december", time="10:00"),
+        ),
+        charter=product.charter.in_language(language) if product.charter else "",
+    )
+    builders = {
+        "confirmation": confirmation_card,
+        "completion": completion_card,
+        "followup": followup_card,
+    }
+    return builders[kind](view)
+
+
+if _optional("dialogs.notify_cards") is not None:
+    for _kind in ("confirmation", "completion", "followup"):
+        SAMPLES[f"notify_{_kind}_nl"] = lambda kind=_kind: notify_card(kind)
+        SAMPLES[f"notify_{_kind}_en"] = lambda kind=_kind: notify_card(kind, "en")
+    SAMPLES["notify_completion_follower_nl"] = lambda: notify_card("completion", role="follower")
 
 
 def sample_cards() -> dict[str, Card]:

@@ -84,6 +84,7 @@ class FakeConnector:
         self.activities: list[dict[str, Any]] = []
         self.puts: list[dict[str, Any]] = []
         self._put_failures: list[tuple[int, str]] = []
+        self._post_failures: list[tuple[int, str, dict[str, str]]] = []
         self.app = web.Application()
         self.app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
         self.app.router.add_post(
@@ -100,8 +101,21 @@ class FakeConnector:
     ) -> None:
         self._put_failures.extend([(status, code)] * count)
 
+    def fail_posts(
+        self, count: int = 1, status: int = 429, code: str = "", headers: dict[str, str] | None = None
+    ) -> None:
+        """The next ``count`` posts fail (e.g. 429 with Retry-After, 403 MessageWritesBlocked)."""
+        self._post_failures.extend([(status, code, headers or {})] * count)
+
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if self._post_failures:
+            status, code, headers = self._post_failures.pop(0)
+            return web.json_response(
+                {"error": {"code": code or "Failed", "message": "injected failure"}},
+                status=status,
+                headers=headers,
+            )
         body["_conversation"] = request.match_info["conversation"]
         body["_reply_to"] = request.match_info.get("reply_to")
         self.activities.append(body)

@@ -179,8 +179,8 @@ async def test_topdesk_progress_comes_back_once(
     app = create_app(settings)
     async with TestClient(TestServer(app)) as client:
         number = await _create(client, "storing.verwarming")
-        for _ in range(50):
-            if fake.incidents:
+        for _ in range(100):  # delivered and booked (external id, delivered event)
+            if [r["state"] for r in await _outbox(db_url)] == ["done"]:
                 break
             await asyncio.sleep(0.05)
         incident = fake.incidents[0]
@@ -206,8 +206,8 @@ async def test_a_cancellation_here_reaches_topdesk_through_the_outbox(
     settings = _settings(db_url, knowledge_with_topdesk)
     async with TestClient(TestServer(create_app(settings))) as client:
         number = await _create(client, "storing.verwarming")
-        for _ in range(50):
-            if fake.incidents:
+        for _ in range(100):  # delivered and booked (external id, delivered event)
+            if [r["state"] for r in await _outbox(db_url)] == ["done"]:
                 break
             await asyncio.sleep(0.05)
         step = {"type": "cancel", "reason": "hij doet het weer", "actor": {"id": "aad-1"}}

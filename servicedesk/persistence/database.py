@@ -17,7 +17,6 @@ from sqlalchemy.engine import Engine, make_url
 from servicedesk.errors import ConfigurationError, StoreError
 
 
-
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
     """A moment, stored in UTC and read back aware in UTC on every database.
 
@@ -191,6 +190,7 @@ notifications = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("claimed_until", UtcDateTime()),
+    sa.Column("claimed_by", sa.String(64)),  # the claim's token: only its holder settles it
     sa.Column("last_error", sa.Text),
     sa.Column("conversation_id", sa.String(512)),
     sa.Column("activity_id", sa.String(256)),
@@ -227,7 +227,7 @@ questions = sa.Table(
     "questions",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("at", UtcDateTime(), nullable=False, index=True),
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("decision", sa.String(16), nullable=False),
     sa.Column("product_id", sa.String(128)),
@@ -240,7 +240,7 @@ faq_votes = sa.Table(
     "faq_votes",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("at", UtcDateTime(), nullable=False, index=True),
     sa.Column("product_id", sa.String(128), nullable=False),
     sa.Column("faq_id", sa.String(128), nullable=False),
     sa.Column("helpful", sa.Boolean, nullable=False),
@@ -252,8 +252,8 @@ insight_reports = sa.Table(
     "insight_reports",
     metadata,
     sa.Column("week", sa.String(10), primary_key=True),
-    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("claimed_at", UtcDateTime(), nullable=False),
+    sa.Column("sent_at", UtcDateTime()),
 )
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

@@ -1,0 +1,257 @@
+"""What the front office learns from, on SQLAlchemy (SQLite or PostgreSQL).
+
+``SqlInsightStore`` is the front desk's ``Insight`` (``dialogs.frontdesk``): it records
+every matched question with its decision and score, and every FAQ vote; the text only
+when the desk passes one (nothing fitted, a choice was needed, an answer did not help).
+It also reads the rows a report is made of (``facts``), and keeps the weekly summary
+card's bookkeeping (``claim_week``: one row per ISO week, so that of two processes only
+one sends it).
+
+Satisfaction ratings are ``feedback`` events in the ticket trail (the follow-up card,
+``servicedesk.feedback``); the report reads them through a ``RatingReader``
+(``feedback_ratings`` by default; the generated history passes its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from servicedesk.clock import Clock
+from servicedesk.errors import StoreError
+from servicedesk.persistence.base import SqlStore
+from servicedesk.persistence.database import (
+    faq_votes,
+    insight_reports,
+    questions,
+    ticket_events,
+    tickets,
+)
+from servicedesk.reporting import (
+    InsightData,
+    QuestionFacts,
+    Rating,
+    TicketFacts,
+    VoteFacts,
+    Window,
+)
+
+MAX_TEXT = 2000
+RatingReader = Callable[[Connection, Window], Sequence[Rating]]
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _maybe_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value)
+
+
+def no_ratings(connection: Connection, window: Window) -> Sequence[Rating]:
+    return ()
+
+
+def feedback_ratings(connection: Connection, window: Window) -> Sequence[Rating]:
+    """Ratings from the follow-up card: ``feedback`` events with ``{"rating", "comment"}``
+    in the ticket's trail (servicedesk.feedback)."""
+    query = (
+        sa.select(ticket_events.c.at, ticket_events.c.data, tickets.c.number)
+        .join(tickets, tickets.c.id == ticket_events.c.ticket_id)
+        .where(
+            ticket_events.c.type == "feedback",
+            ticket_events.c.at >= window.start.astimezone(UTC),
+            ticket_events.c.at < window.end.astimezone(UTC),
+        )
+        .order_by(ticket_events.c.id)
+    )
+    ratings: list[Rating] = []
+    for row in connection.execute(query):
+        data = dict(row.data or {})
+        score = data.get("rating")
+        if isinstance(score, int) and 1 <= score <= 5:
+            comment = str(data.get("comment") or "").strip() or None
+            ratings.append(Rating(_utc(row.at), score, comment, row.number))
+    return ratings
+
+
+def _persons(value: Any) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def ticket_facts(row: Any) -> TicketFacts:
+    fields = dict(row.fields or {})
+    cost_centre = fields.get("cost_centre")
+    return TicketFacts(
+        number=row.number,
+        product_id=row.product_id,
+        queue=row.queue,
+        kwis=row.kwis,
+        priority=row.priority,
+        channel=row.channel,
+        status=row.status,
+        created_at=_utc(row.created_at),
+        response_due=_utc(row.response_due),
+        resolve_due=_utc(row.resolve_due),
+        responded_at=_maybe_utc(row.responded_at),
+        resolved_at=_maybe_utc(row.resolved_at),
+        cost_centre=str(cost_centre) if cost_centre not in (None, "") else None,
+        persons=_persons(fields.get("persons")),
+    )
+
+
+class SqlInsightStore(SqlStore):
+    what = "insight store"
+
+    def __init__(
+        self, engine: Engine, clock: Clock | None = None, ratings: RatingReader | None = None
+    ) -> None:
+        super().__init__(engine, clock)
+        self._ratings: RatingReader = ratings or feedback_ratings
+
+    # -- the front desk's Insight -----------------------------------------------------------
+
+    async def record_question(
+        self,
+        *,
+        at: datetime,
+        language: str,
+        decision: str,
+        product_id: str | None,
+        faq_id: str | None,
+        score: float,
+        text: str | None,
+    ) -> None:
+        values = {
+            "at": _utc(at),
+            "language": language[:8],
+            "decision": decision[:16],
+            "product_id": product_id,
+            "faq_id": faq_id,
+            "score": float(score),
+            "text": text[:MAX_TEXT] if text else None,
+        }
+        await self._insert(questions, values)
+
+    async def record_vote(
+        self, *, at: datetime, product_id: str, faq_id: str, helpful: bool, text: str | None
+    ) -> None:
+        values = {
+            "at": _utc(at),
+            "product_id": product_id,
+            "faq_id": faq_id,
+            "helpful": helpful,
+            "text": text[:MAX_TEXT] if text and not helpful else None,
+        }
+        await self._insert(faq_votes, values)
+
+    async def _insert(self, table: sa.Table, values: dict[str, Any]) -> None:
+        def work() -> None:
+            with self._engine.begin() as connection:
+                connection.execute(table.insert().values(**values))
+
+        await self._run(work)
+
+    # -- reading for reports ----------------------------------------------------------------
+
+    async def facts(self, window: Window) -> InsightData:
+        """Tickets created or delivered in the window, its questions, votes and ratings."""
+
+        def work() -> InsightData:
+            start, end = window.start.astimezone(UTC), window.end.astimezone(UTC)
+            ticket_query = (
+                sa.select(tickets)
+                .where(
+                    tickets.c.created_at < end,
+                    sa.or_(tickets.c.created_at >= start, tickets.c.resolved_at >= start),
+                )
+                .order_by(tickets.c.id)
+            )
+            question_query = (
+                sa.select(questions)
+                .where(questions.c.at >= start, questions.c.at < end)
+                .order_by(questions.c.id)
+            )
+            vote_query = (
+                sa.select(faq_votes)
+                .where(faq_votes.c.at >= start, faq_votes.c.at < end)
+                .order_by(faq_votes.c.id)
+            )
+            with self._engine.connect() as connection:
+                return InsightData(
+                    tickets=[ticket_facts(r) for r in connection.execute(ticket_query)],
+                    questions=[
+                        QuestionFacts(
+                            _utc(r.at),
+                            r.language,
+                            r.decision,
+                            r.product_id,
+                            r.faq_id,
+                            float(r.score),
+                            r.text,
+                        )
+                        for r in connection.execute(question_query)
+                    ],
+                    votes=[
+                        VoteFacts(_utc(r.at), r.product_id, r.faq_id, bool(r.helpful), r.text)
+                        for r in connection.execute(vote_query)
+                    ],
+                    ratings=list(self._ratings(connection, window)),
+                )
+
+        return await self._run(work)
+
+    async def first_ticket_at(self) -> datetime | None:
+        def work() -> datetime | None:
+            with self._engine.connect() as connection:
+                first = connection.execute(sa.select(sa.func.min(tickets.c.created_at))).scalar()
+            return None if first is None else _utc(first)
+
+        return await self._run(work)
+
+    # -- the weekly summary card ------------------------------------------------------------
+
+    async def claim_week(self, week: str) -> bool:
+        """Take the sending of ``week``'s card; False when someone already has (or did)."""
+
+        def work() -> bool:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    insight_reports.insert().values(week=week, claimed_at=self._clock.now())
+                )
+            return True
+
+        try:
+            return await self._run(work)
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sa.exc.IntegrityError):
+                return False
+            raise
+
+    async def week_sent(self, week: str) -> None:
+        await self._set_week(week, sent=True)
+
+    async def release_week(self, week: str) -> None:
+        """Sending failed: give the week back so that the next check tries again."""
+        await self._set_week(week, sent=False)
+
+    async def _set_week(self, week: str, sent: bool) -> None:
+        def work() -> None:
+            with self._engine.begin() as connection:
+                where = insight_reports.c.week == week
+                if sent:
+                    connection.execute(
+                        insight_reports.update().where(where).values(sent_at=self._clock.now())
+                    )
+                else:
+                    connection.execute(insight_reports.delete().where(where))
+
+        await self._run(work)
