@@ -737,15 +737,14 @@ class FrontDesk:
 
     def _created_card(self, c: _Context, ticket: Ticket) -> dict[str, Any]:
         language = c.language
-        due = intake.format_moment(
-            ticket.deadlines.response_due.astimezone(self._zone(c)), language
-        )
+        zone = self._zone(c)
         text = t(
             language,
             "intake.created",
             number=ticket.number,
             product=self._product_name(c, ticket.product_id),
-            due=due,
+            due=intake.format_moment(ticket.deadlines.response_due.astimezone(zone), language),
+            done=intake.format_moment(ticket.deadlines.resolve_due.astimezone(zone), language),
         )
         return cards.notice_card(text)
 
