@@ -284,6 +284,16 @@ async function render(dir, outdir) {
             const AC = window.AdaptiveCards;
             const frame = document.getElementById("frame");
             frame.replaceChildren();
+            // Teams renders a subset of Markdown in TextBlocks (**bold**, _italic_); the
+            // library only does so with a processor, so give it that subset.
+            AC.AdaptiveCard.onProcessMarkdown = (text, result) => {
+              const escaped = text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+              result.outputHtml = escaped
+                .replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>")
+                .replace(/(^|\s)_(.+?)_(?=\s|$)/g, "$1<em>$2</em>")
+                .replace(/\n/g, "<br>");
+              result.didProcess = true;
+            };
             const adaptive = new AC.AdaptiveCard();
             adaptive.hostConfig = new AC.HostConfig(config);
             adaptive.parse(card);
