@@ -15,7 +15,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -414,8 +414,7 @@ class QueueChannels:
         if not data.delay_reason.strip():
             raise _Refused("queue.notice.missing_delay")
         close = time.fromisoformat(organisation.business_hours.close)
-        local = datetime.combine(day, close, tzinfo=ZoneInfo(organisation.timezone))
-        expected = local.astimezone(UTC)  # the store keeps UTC (SQLite drops the offset)
+        expected = datetime.combine(day, close, tzinfo=ZoneInfo(organisation.timezone))
         return Step("delay", actor, reason=data.delay_reason.strip(), expected=expected)
 
     def _reassign(self, data: _ActionData, ticket: Ticket, actor: Actor) -> Step:

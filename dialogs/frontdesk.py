@@ -199,6 +199,7 @@ class FrontDesk:
         self.dialog_timeout = dialog_timeout
         self.default_language = default_language
         self._insight: Insight = insight or NoInsight()
+        self._emergencies: tuple[object, list[tuple[str, list[str]]]] | None = None
         self._verbs: dict[str, Callable[[_Context, dict[str, Any]], Awaitable[CardUpdate]]] = {
             "product.pick": self._verb_pick,
             "product.other": self._verb_other,
@@ -954,10 +955,16 @@ class FrontDesk:
 
     # -- emergencies and uploads ----------------------------------------------------------------
 
-    @staticmethod
-    def _emergency_rules(c: _Context) -> list[tuple[str, list[str]]]:
-        rules = c.snapshot.knowledge.organisation.emergencies
-        return [(rule.product, [fold(p) for _, p in rule.words.all()]) for rule in rules]
+    def _emergency_rules(self, c: _Context) -> list[tuple[str, list[str]]]:
+        """The organisation's emergency words, folded once per knowledge version."""
+        knowledge = c.snapshot.knowledge
+        if self._emergencies is None or self._emergencies[0] is not knowledge:
+            rules = [
+                (rule.product, [fold(p) for _, p in rule.words.all()])
+                for rule in knowledge.organisation.emergencies
+            ]
+            self._emergencies = (knowledge, rules)
+        return self._emergencies[1]
 
     async def _emergency(self, c: _Context, product_id: str, text: str) -> None:
         knowledge = c.snapshot.knowledge

@@ -30,6 +30,22 @@ _REFERENCE_COLUMNS = (
 )
 
 
+def reference_of(row: Any) -> ConversationReference:
+    """A ``conversations`` row as the reference it stores."""
+    return ConversationReference(
+        conversation_id=row.conversation_id,
+        kind=ConversationKind(row.kind),
+        service_url=row.service_url,
+        channel_id=row.channel_id,
+        bot_id=row.bot_id,
+        tenant_id=row.tenant_id,
+        user_id=row.user_id,
+        team_id=row.team_id,
+        teams_channel_id=row.teams_channel_id,
+        locale=row.locale,
+    )
+
+
 class SqlConversationStore(SqlStore):
     what = "conversation store"
 
@@ -120,20 +136,8 @@ class SqlConversationStore(SqlStore):
                 ).first()
             if row is None:
                 return None
-            reference = ConversationReference(
-                conversation_id=row.conversation_id,
-                kind=ConversationKind(row.kind),
-                service_url=row.service_url,
-                channel_id=row.channel_id,
-                bot_id=row.bot_id,
-                tenant_id=row.tenant_id,
-                user_id=row.user_id,
-                team_id=row.team_id,
-                teams_channel_id=row.teams_channel_id,
-                locale=row.locale,
-            )
             return StoredConversation(
-                reference=reference,
+                reference=reference_of(row),
                 installed_at=row.installed_at,
                 removed_at=row.removed_at,
                 welcomed_at=row.welcomed_at,

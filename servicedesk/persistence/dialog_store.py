@@ -10,7 +10,7 @@ version they read; a concurrent write in the same conversation is refused with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -40,10 +40,7 @@ class SqlDialogStore(SqlStore):
                 ).first()
             if row is None:
                 return None
-            updated = row.updated_at
-            if updated.tzinfo is None:
-                updated = updated.replace(tzinfo=UTC)
-            return StoredDialog(dict(row.state), int(row.version), updated)
+            return StoredDialog(dict(row.state), int(row.version), row.updated_at)
 
         return await self._run(work)
 
@@ -102,8 +99,9 @@ class SqlDialogStore(SqlStore):
         def work() -> int:
             with self._engine.begin() as connection:
                 return int(
-                    connection.execute(dialogs.delete().where(dialogs.c.updated_at < moment))
-                    .rowcount
+                    connection.execute(
+                        dialogs.delete().where(dialogs.c.updated_at < moment)
+                    ).rowcount
                 )
 
         return await self._run(work)

@@ -25,6 +25,7 @@ from servicedesk.clock import Clock
 from servicedesk.errors import StoreError
 from servicedesk.persistence.base import SqlStore
 from servicedesk.persistence.database import (
+    as_utc,
     faq_votes,
     insight_reports,
     questions,
@@ -44,12 +45,8 @@ MAX_TEXT = 2000
 RatingReader = Callable[[Connection, Window], Sequence[Rating]]
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _maybe_utc(value: datetime | None) -> datetime | None:
-    return None if value is None else _utc(value)
+    return None if value is None else as_utc(value)
 
 
 def no_ratings(connection: Connection, window: Window) -> Sequence[Rating]:
@@ -75,7 +72,7 @@ def feedback_ratings(connection: Connection, window: Window) -> Sequence[Rating]
         score = data.get("rating")
         if isinstance(score, int) and 1 <= score <= 5:
             comment = str(data.get("comment") or "").strip() or None
-            ratings.append(Rating(_utc(row.at), score, comment, row.number))
+            ratings.append(Rating(as_utc(row.at), score, comment, row.number))
     return ratings
 
 
@@ -98,9 +95,9 @@ def ticket_facts(row: Any) -> TicketFacts:
         priority=row.priority,
         channel=row.channel,
         status=row.status,
-        created_at=_utc(row.created_at),
-        response_due=_utc(row.response_due),
-        resolve_due=_utc(row.resolve_due),
+        created_at=as_utc(row.created_at),
+        response_due=as_utc(row.response_due),
+        resolve_due=as_utc(row.resolve_due),
         responded_at=_maybe_utc(row.responded_at),
         resolved_at=_maybe_utc(row.resolved_at),
         cost_centre=str(cost_centre) if cost_centre not in (None, "") else None,
@@ -131,7 +128,7 @@ class SqlInsightStore(SqlStore):
         text: str | None,
     ) -> None:
         values = {
-            "at": _utc(at),
+            "at": as_utc(at),
             "language": language[:8],
             "decision": decision[:16],
             "product_id": product_id,
@@ -145,7 +142,7 @@ class SqlInsightStore(SqlStore):
         self, *, at: datetime, product_id: str, faq_id: str, helpful: bool, text: str | None
     ) -> None:
         values = {
-            "at": _utc(at),
+            "at": as_utc(at),
             "product_id": product_id,
             "faq_id": faq_id,
             "helpful": helpful,
@@ -190,7 +187,7 @@ class SqlInsightStore(SqlStore):
                     tickets=[ticket_facts(r) for r in connection.execute(ticket_query)],
                     questions=[
                         QuestionFacts(
-                            _utc(r.at),
+                            as_utc(r.at),
                             r.language,
                             r.decision,
                             r.product_id,
@@ -201,7 +198,7 @@ class SqlInsightStore(SqlStore):
                         for r in connection.execute(question_query)
                     ],
                     votes=[
-                        VoteFacts(_utc(r.at), r.product_id, r.faq_id, bool(r.helpful), r.text)
+                        VoteFacts(as_utc(r.at), r.product_id, r.faq_id, bool(r.helpful), r.text)
                         for r in connection.execute(vote_query)
                     ],
                     ratings=list(self._ratings(connection, window)),
@@ -213,7 +210,7 @@ class SqlInsightStore(SqlStore):
         def work() -> datetime | None:
             with self._engine.connect() as connection:
                 first = connection.execute(sa.select(sa.func.min(tickets.c.created_at))).scalar()
-            return None if first is None else _utc(first)
+            return None if first is None else as_utc(first)
 
         return await self._run(work)
 

@@ -26,7 +26,9 @@ from servicedesk.notifications import (
     ScheduledNotification,
 )
 from servicedesk.persistence.base import SqlStore
+from servicedesk.persistence.conversation_store import reference_of
 from servicedesk.persistence.database import (
+    as_utc,
     conversations,
     dialogs,
     notification_cursor,
@@ -39,27 +41,6 @@ from servicedesk.persistence.database import (
 from servicedesk.tickets import Actor, Event, EventType
 
 CURSOR = "planner"
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _reference(row: Any) -> ConversationReference:
-    return ConversationReference(
-        conversation_id=row.conversation_id,
-        kind=ConversationKind(row.kind),
-        service_url=row.service_url,
-        channel_id=row.channel_id,
-        bot_id=row.bot_id,
-        tenant_id=row.tenant_id,
-        user_id=row.user_id,
-        team_id=row.team_id,
-        teams_channel_id=row.teams_channel_id,
-        locale=row.locale,
-    )
 
 
 class SqlNotificationStore(SqlStore):
@@ -93,7 +74,7 @@ class SqlNotificationStore(SqlStore):
                         int(r.seq),
                         Event(
                             EventType(r.type),
-                            _aware(r.at) or datetime.now(UTC),
+                            as_utc(r.at) or datetime.now(UTC),
                             Actor(r.actor_id, r.actor_name),
                             r.note,
                             dict(r.data or {}),
@@ -267,7 +248,7 @@ class SqlNotificationStore(SqlStore):
                         recipient=r.recipient,
                         language=r.language,
                         key=r.idempotency_key,
-                        due_at=_aware(r.due_at) or now,
+                        due_at=as_utc(r.due_at) or now,
                         attempts=r.attempts,
                         event_seq=r.event_seq,
                         detail=dict(r.detail or {}),
@@ -429,9 +410,9 @@ class SqlNotificationStore(SqlStore):
                 ).all()
                 best: dict[str, Any] = {}
                 for row in chats:
-                    key = (row.removed_at is None, _aware(row.updated_at))
+                    key = (row.removed_at is None, as_utc(row.updated_at))
                     known = best.get(row.user_id)
-                    if known is None or key > (known.removed_at is None, _aware(known.updated_at)):
+                    if known is None or key > (known.removed_at is None, as_utc(known.updated_at)):
                         best[row.user_id] = row
                 states = {
                     r.conversation_id: r
@@ -446,7 +427,7 @@ class SqlNotificationStore(SqlStore):
                     )
                 }
                 blocked = {
-                    r.recipient_id: _aware(r.since)
+                    r.recipient_id: as_utc(r.since)
                     for r in connection.execute(
                         sa.select(unreachable_recipients).where(
                             unreachable_recipients.c.recipient_id.in_(list(best)),
@@ -463,11 +444,11 @@ class SqlNotificationStore(SqlStore):
                     else None
                 )
                 found[user] = PersonalConversation(
-                    reference=_reference(row),
-                    installed_at=_aware(row.installed_at),
-                    removed_at=_aware(row.removed_at),
+                    reference=reference_of(row),
+                    installed_at=as_utc(row.installed_at),
+                    removed_at=as_utc(row.removed_at),
                     dialog_kind=str(kind) if kind else None,
-                    dialog_updated_at=_aware(dialog.updated_at) if dialog is not None else None,
+                    dialog_updated_at=as_utc(dialog.updated_at) if dialog is not None else None,
                     blocked_since=blocked.get(user),
                 )
             return found
@@ -485,7 +466,7 @@ class SqlNotificationStore(SqlStore):
                     )
                     .where(queue_channels.c.queue == queue)
                 ).first()
-            return None if row is None else _reference(row)
+            return None if row is None else reference_of(row)
 
         return await self._run(work)
 
@@ -558,6 +539,6 @@ class SqlNotificationStore(SqlStore):
                     .order_by(notifications.c.due_at)
                     .limit(1)
                 ).scalar()
-            return _aware(value)
+            return as_utc(value)
 
         return await self._run(work)

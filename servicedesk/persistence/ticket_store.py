@@ -22,6 +22,7 @@ from servicedesk.errors import InputError, StoreError
 from servicedesk.persistence.base import SqlStore
 from servicedesk.persistence.database import (
     applied_updates,
+    as_utc,
     outbox,
     ticket_events,
     ticket_followers,
@@ -54,19 +55,6 @@ class OutboxJob:
     idempotency_key: str
     attempts: int
     event_seq: int | None = None
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes: they were stored as UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    result = _utc(value)
-    assert result is not None
-    return result
 
 
 class SqlTicketStore(SqlStore):
@@ -489,7 +477,7 @@ class SqlTicketStore(SqlStore):
         events = [
             Event(
                 EventType(e.type),
-                _aware(e.at),
+                as_utc(e.at),
                 Actor(e.actor_id, e.actor_name),
                 e.note,
                 dict(e.data or {}),
@@ -512,13 +500,13 @@ class SqlTicketStore(SqlStore):
             channel=Channel(row.channel),
             fields=dict(row.fields or {}),
             charge=row.charge,
-            created_at=_aware(row.created_at),
-            deadlines=Deadlines(_aware(row.response_due), _aware(row.resolve_due)),
+            created_at=as_utc(row.created_at),
+            deadlines=Deadlines(as_utc(row.response_due), as_utc(row.resolve_due)),
             status=Status(row.status),
             assignee=Actor(row.assignee_id, row.assignee_name or "") if row.assignee_id else None,
-            expected_at=_utc(row.expected_at),
-            responded_at=_utc(row.responded_at),
-            resolved_at=_utc(row.resolved_at),
+            expected_at=as_utc(row.expected_at),
+            responded_at=as_utc(row.responded_at),
+            resolved_at=as_utc(row.resolved_at),
             events=events,
             version=row.version,
         )
