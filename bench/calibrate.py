@@ -1,4 +1,5 @@
-"""Sweep the matcher's decision thresholds on a labelled file and print what each gives.
+"""Sweep the matcher's decision thresholds on a labelled file and print what the bot's
+decision pipeline then gives.
 
 The defaults in ``knowledge.matcher.Thresholds`` were read off this table
 (docs/MATCHER.md). Run: ``.venv/bin/python bench/calibrate.py [FILE.jsonl]``
@@ -8,11 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+from dialogs.evaluation import pipeline
 from knowledge.evaluation import read_examples, run, summarise
 from knowledge.loader import DEFAULT_DIR, load_knowledge
 from knowledge.matcher import Matcher, Thresholds
+from knowledge.reload import Snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +37,8 @@ def main(path: Path) -> None:
     for name, values in sweeps.items():
         for value in values:
             thresholds = dataclasses.replace(base, **{name: value})
-            summary = summarise(run(Matcher(knowledge, thresholds), examples))
+            snapshot = Snapshot(knowledge, Matcher(knowledge, thresholds), datetime.now(UTC))
+            summary = summarise(run(pipeline(snapshot), examples))
             mark = " (default)" if getattr(base, name) == value else ""
             print(
                 f"| {name} | {value}{mark} | {summary['accuracy']} | {summary['top3']} | "

@@ -84,6 +84,10 @@ class FrontOfficeBot(TeamsActivityHandler):
         self._card_handlers = tuple(card_handlers)
         self._remembered: set[tuple[str, str, str | None]] = set()
 
+    @property
+    def desk(self) -> FrontDesk:
+        return self._desk
+
     # -- every turn ----------------------------------------------------------------
 
     async def on_turn(self, turn_context: TurnContext) -> None:

@@ -24,21 +24,28 @@ from __future__ import annotations
 import copy
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from dialogs import cards, extract, intake
-from dialogs.commands import command_for
-from dialogs.intents import FollowUp, FollowUpIntent, emergency, follow_up, yes_or_no
+from dialogs.intents import FollowUp, FollowUpIntent, follow_up
 from dialogs.language import choose as choose_language
 from dialogs.language import detect, from_locale
 from dialogs.messages import t
 from dialogs.replies import CardUpdate, Reply
+from dialogs.understand import (
+    EMERGENCY_PRIORITY,
+    NO_DIALOG,
+    Act,
+    DialogView,
+    Understanding,
+    intake_values,
+    understand,
+)
 from knowledge.catalogue import QUESTION_PRODUCT
-from knowledge.matcher import Decision, Match
 from knowledge.model import DURATION, Product
 from knowledge.reload import Snapshot
 from knowledge.text import fold
@@ -47,33 +54,11 @@ from servicedesk.errors import InputError
 from servicedesk.persistence.dialog_store import StoredDialog
 from servicedesk.persistence.ticket_store import ConcurrentUpdate
 from servicedesk.service import NewTicket, Step, TicketService, UnknownTicket
-from servicedesk.tickets import Actor, Channel, Kwis, Requester, Status, Ticket
+from servicedesk.tickets import Actor, Channel, Requester, Status, Ticket
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 2000
-EMERGENCY_PRIORITY = "P1"
-_GREETINGS = frozenset(
-    [
-        "hoi",
-        "hallo",
-        "hey",
-        "hi",
-        "hello",
-        "goedemorgen",
-        "goedemiddag",
-        "goedenavond",
-        "morning",
-        "middag",
-        "dag",
-        "yo",
-    ]
-)
-_THANKS = frozenset(
-    ["bedankt", "dank", "dankjewel", "dankje", "thanks", "thank", "thx", "top", "super", "merci"]
-)
-_FOLLOW_WORDS = frozenset(["volgen", "volg", "follow", "ja", "yes"])
-_FILE_WORDS = frozenset(["toch", "nieuw", "new", "anyway", "nee", "no"])
 
 
 class KnowledgeSource(Protocol):
@@ -206,6 +191,8 @@ class FrontDesk:
             "intake.confirm": self._verb_confirm,
             "intake.form": self._verb_form,
             "intake.cancel": self._verb_intake_cancel,
+            "intake.keep": self._verb_keep_intake,
+            "intake.switch": self._verb_switch,
             "duplicate.follow": self._verb_follow,
             "duplicate.file": self._verb_file_anyway,
             "faq.vote": self._verb_vote,
@@ -226,6 +213,11 @@ class FrontDesk:
     def welcome(self, language: str) -> list[Reply]:
         organisation = self._knowledge.current().knowledge.organisation.name
         return [Reply(text=t(language, "welcome", organisation=organisation))]
+
+    async def dialog_state(self, conversation_id: str) -> dict[str, Any]:
+        """The stored dialog of a conversation ({} when none), for tools that watch it."""
+        stored = await self._dialogs.load(conversation_id)
+        return dict(stored.state) if stored else {}
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -302,101 +294,103 @@ class FrontDesk:
         if not text and not c.turn.uploads:
             c.say("empty")
             return
-        if await self._command(c, text):
+        understood = understand(text, DialogView.of(c.state), c.snapshot, self._local_now(c))
+        urgent = understood.act in (Act.COMMAND, Act.EMERGENCY)
+        if c.turn.uploads and not urgent and await self._uploads(c):
             return
-        rule = emergency(text, self._emergency_rules(c)) if text else None
-        if rule is not None:
-            await self._emergency(c, rule.product_id, text)
-            return
-        if c.turn.uploads and await self._uploads(c):
-            return
-        kind = c.state.get("kind")
-        intent = follow_up(text)
-        if kind == "intake" and c.state.get("stage") == "ask":
-            if intent is not None and intent.kind in (FollowUp.LIST, FollowUp.STATUS):
-                await self._follow_up(c, intent)
-                c.say("intake.resume", question=self._question(c))
-                return
-            await self._answer(c, text)
-            return
-        if kind in ("intake", "cancel", "reopen", "forward") and await self._pending(c, text):
-            return
-        if intent is not None:
-            await self._follow_up(c, intent)
-            return
-        match = c.snapshot.matcher.match(text)
-        if self._small_talk(c, text, match):
-            return
-        await self._record(c, match, text)
-        await self._decide(c, match, text)
+        await self._act(c, understood, text)
 
-    async def _command(self, c: _Context, text: str) -> bool:
-        command = command_for(text)
-        if command is None:
-            return False
+    async def _act(self, c: _Context, u: Understanding, text: str) -> None:
+        """Carry out what the pipeline decided."""
+        act = u.act
+        dialog_steps = {
+            Act.FIELD: self._answer,
+            Act.REPLY: self._pending,
+        }
+        if act is Act.COMMAND:
+            await self._command(c, u.command or "")
+            return
+        if act is Act.EMERGENCY:
+            assert u.product_id is not None
+            await self._emergency(c, u.product_id, u.fields)
+            await self._record(c, u, text)
+            return
+        if act in dialog_steps:
+            await dialog_steps[act](c, u)
+            return
+        if act is Act.SWITCH:
+            assert u.new is not None
+            await self._offer_switch(c, u.new, text)
+            return
+        if DialogView.of(c.state).awaits_reply and not self._moved_on(c, text):
+            return
+        await self._record(c, u, text)
+        if act is Act.FOLLOW_UP:
+            assert u.follow_up is not None
+            await self._follow_up(c, u.follow_up, u.product_id)
+            if DialogView.of(c.state).asks:
+                c.say("intake.resume", question=self._question(c))
+        elif act is Act.GREETING:
+            c.say("greeting")
+        elif act is Act.THANKS:
+            c.say("thanks")
+        else:
+            await self._decide(c, u, text)
+
+    async def _command(self, c: _Context, title: str) -> None:
         in_intake = c.state.get("kind") == "intake"
-        if command.title == "help":
+        if title == "help":
             emergency_text = c.snapshot.knowledge.organisation.emergency.in_language(c.language)
             c.say("help", emergency=emergency_text)
             if in_intake and c.state.get("stage") == "ask":
                 c.say("intake.resume", question=self._question(c))
-        elif command.title == "stop":
+        elif title == "stop":
             if c.state.get("kind") in ("intake", "cancel", "reopen", "forward"):
                 c.state = {}
                 c.say("dialog.stopped")
             else:
                 c.say("dialog.nothing_to_stop")
-        elif command.title == "opnieuw":
+        elif title == "opnieuw":
             if in_intake:
                 product = c.snapshot.knowledge.products.get(c.state["product"])
                 priority = c.state.get("priority")
                 c.state = {}
                 if product is not None:
                     c.say("dialog.restarted")
-                    await self._start_intake(c, product, "", priority=priority)
+                    await self._start_intake(c, product, {}, priority=priority)
             else:
                 c.state = {}
                 c.say("greeting")
-        elif command.title == "mijn meldingen":
+        elif title == "mijn meldingen":
             await self._follow_up(c, FollowUpIntent(FollowUp.LIST, None))
-        else:
-            return False  # a channel command typed in a personal chat: read it as text
-        return True
-
-    def _small_talk(self, c: _Context, text: str, match: Match) -> bool:
-        tokens = fold(text).split()
-        if 0 < len(tokens) <= 6 and match.decision is Decision.NONE:
-            if tokens[0] in _THANKS or any(token in _THANKS for token in tokens[:3]):
-                c.say("thanks")
-                return True
-            if tokens[0] in _GREETINGS:
-                c.say("greeting")
-                return True
-        return False
 
     # -- decisions --------------------------------------------------------------------------
 
-    async def _record(self, c: _Context, match: Match, text: str) -> None:
-        top = match.faq[0] if match.decision is Decision.ANSWER else None
-        best = match.candidates[0] if match.candidates else None
-        keep_text = match.decision in (Decision.NONE, Decision.CHOOSE)
+    async def _record(self, c: _Context, u: Understanding, text: str) -> None:
+        """Every message read afresh is recorded with what the bot did with it (insight;
+        the text only when nothing fitted, for the lead to learn from)."""
+        match = u.match
+        top = match.faq[0] if u.act is Act.ANSWER and match is not None else None
+        best = match.candidates[0] if match is not None and match.candidates else None
+        score = (top or best).score if (top or best) else 0.0  # type: ignore[union-attr]
+        product_id = u.product_id or (u.choices[0] if u.choices else None)
         await self._insight.record_question(
             at=c.now,
             language=c.language,
-            decision=match.decision.value,
-            product_id=(top or best).product_id if (top or best) else None,
-            faq_id=top.faq_id if top else None,
-            score=float((top or best).score) if (top or best) else 0.0,
-            text=text[:MAX_TEXT] if keep_text else None,
+            decision=u.act.value,
+            product_id=product_id,
+            faq_id=u.faq_id,
+            score=float(score),
+            text=text[:MAX_TEXT] if u.act in (Act.NONE, Act.CHOOSE) else None,
         )
 
-    async def _decide(self, c: _Context, match: Match, text: str) -> None:
+    async def _decide(self, c: _Context, u: Understanding, text: str) -> None:
         knowledge = c.snapshot.knowledge
         language = c.language
-        if match.decision is Decision.ANSWER:
-            ref = match.faq[0]
-            product = knowledge.products[ref.product_id]
-            entry = next(e for e in product.faq if e.id == ref.faq_id)
+        if u.act is Act.ANSWER:
+            assert u.product_id is not None
+            product = knowledge.products[u.product_id]
+            entry = next(e for e in product.faq if e.id == u.faq_id)
             orderable = not product.is_redirect
             c.replies.append(
                 Reply(
@@ -416,21 +410,22 @@ class FrontDesk:
             )
             c.state = {}
             return
-        if match.decision is Decision.PRODUCT:
-            product = knowledge.products[match.candidates[0].product_id]
-            await self._start_intake(c, product, text)
+        if u.act is Act.INTAKE:
+            assert u.product_id is not None
+            product = knowledge.products[u.product_id]
+            await self._start_intake(c, product, dict(u.fields), linked=u.linked)
             return
-        if match.decision is Decision.CHOOSE:
+        if u.act is Act.CHOOSE:
             choices = [
-                (m.product_id, knowledge.products[m.product_id].name.in_language(language))
-                for m in match.choices
+                (product_id, knowledge.products[product_id].name.in_language(language))
+                for product_id in u.choices
             ]
             c.state = {"kind": "choose", "text": text[:MAX_TEXT]}
             c.replies.append(Reply(card=cards.choose_card(language, choices)))
             return
-        if match.decision is Decision.REDIRECT:
-            product = knowledge.products[match.candidates[0].product_id]
-            self._redirect(c, product)
+        if u.act is Act.REDIRECT:
+            assert u.product_id is not None
+            self._redirect(c, knowledge.products[u.product_id])
             return
         contact = knowledge.organisation.frontoffice_contact.in_language(language)
         c.state = {"kind": "forward", "question": text[:MAX_TEXT]}
@@ -439,6 +434,42 @@ class FrontDesk:
                 card=cards.offer_card(
                     t(language, "none", contact=contact),
                     [(t(language, "none.forward"), "question.forward", {})],
+                )
+            )
+        )
+
+    async def _offer_switch(self, c: _Context, new: Understanding, text: str) -> None:
+        """Mid-intake, a new request or a question: never stored as the answer. A question is
+        answered and the intake goes on; a new request is offered as a switch."""
+        if new.act is Act.ANSWER:
+            pending = c.state
+            await self._decide(c, new, text)
+            c.state = pending
+            c.say("intake.resume", question=self._question(c))
+            return
+        current = self._product_name(c, c.state.get("product", ""))
+        if new.act is Act.CHOOSE:
+            other = self._product_name(c, new.choices[0])
+        else:
+            other = self._product_name(c, new.product_id or "")
+        c.state["switch"] = {"text": text[:MAX_TEXT]}
+        token = c.state["token"]
+        c.replies.append(
+            Reply(
+                card=cards.offer_card(
+                    t(c.language, "switch.offer", current=current, other=other),
+                    [
+                        (
+                            t(c.language, "switch.keep", current=current),
+                            "intake.keep",
+                            {"token": token},
+                        ),
+                        (
+                            t(c.language, "switch.start", other=other),
+                            "intake.switch",
+                            {"token": token},
+                        ),
+                    ],
                 )
             )
         )
@@ -474,18 +505,17 @@ class FrontDesk:
         return [kind.value for kind in product.fields]
 
     async def _start_intake(
-        self, c: _Context, product: Product, text: str, priority: str | None = None
+        self,
+        c: _Context,
+        product: Product,
+        values: dict[str, Any],
+        priority: str | None = None,
+        linked: str | None = None,
     ) -> None:
+        """Start the intake of ``product`` with the ``values`` the message already gave."""
         if product.is_redirect:
             self._redirect(c, product)
             return
-        fields = [kind.value for kind in product.fields]
-        describes = priority is not None or product.kwis in (Kwis.STORING, Kwis.KLACHT)
-        values = (
-            intake.prefill(fields, text, self._local_now(c), self._buildings(c), describes)
-            if text
-            else {}
-        )
         c.state = {
             "kind": "intake",
             "product": product.id,
@@ -497,9 +527,17 @@ class FrontDesk:
             "token": uuid.uuid4().hex[:12],
             "attachments": [],
         }
+        if linked:
+            c.state["linked"] = linked
         if priority is None:
             c.say("intake.start", product=product.name.in_language(c.language))
         await self._advance(c)
+
+    def _values(self, c: _Context, product: Product, text: str) -> dict[str, Any]:
+        """What ``text`` gives for ``product``'s fields (a text picked up again later)."""
+        if not text:
+            return {}
+        return intake_values(product, text, self._local_now(c), self._buildings(c))
 
     def _question(self, c: _Context) -> str:
         asking = c.state.get("asking") or ""
@@ -600,22 +638,17 @@ class FrontDesk:
         await self._advance(c)
         return self._as_card(c)
 
-    async def _answer(self, c: _Context, text: str) -> None:
+    async def _answer(self, c: _Context, u: Understanding) -> None:
+        """The employee's answer to the intake question, checked by the pipeline."""
+        c.state.pop("switch", None)
         field_name = c.state.get("asking") or ""
-        checked = intake.check(
-            field_name,
-            text,
-            c.state["values"],
-            self._local_now(c),
-            self._buildings(c),
-            int(c.state.get("tries", 0)),
-        )
-        if checked.value is not None:
-            c.state["values"][field_name] = checked.value
-        if checked.value is None or checked.need_more:
+        value = u.fields.get(field_name)
+        if value is not None:
+            c.state["values"][field_name] = value
+        if value is None or u.need_more:
             c.state["tries"] = int(c.state.get("tries", 0)) + 1
-            if checked.hint and checked.value is None:
-                c.say(checked.hint, buildings=", ".join(self._buildings(c)))
+            if u.hint and value is None:
+                c.say(u.hint, buildings=", ".join(self._buildings(c)))
             c.say("intake.question", question=self._question(c))
             return
         await self._advance(c)
@@ -732,9 +765,26 @@ class FrontDesk:
             return None
         for upload in c.state.get("attachments", []):
             await self._add_note(ticket.number, requester, t(c.language, "note.photo"), upload)
+        linked = c.state.get("linked")
+        if linked:
+            await self._link_complaint(c, ticket, str(linked))
         c.state = {"kind": "done", "token": c.state.get("token"), "ticket": ticket.number}
         c.replies.append(Reply(card=self._created_card(c, ticket)))
         return ticket
+
+    async def _link_complaint(self, c: _Context, complaint: Ticket, number: str) -> None:
+        """A complaint about one of the employee's tickets: each names the other."""
+        user = c.turn.user
+        try:
+            await self._tickets.mine(user.id, number)
+        except UnknownTicket:
+            return  # not theirs or not there: the complaint stands on its own
+        await self._add_note(
+            complaint.number, user, t(c.language, "note.complaint_about", number=number)
+        )
+        await self._add_note(
+            number, user, t(c.language, "note.complaint_filed", number=complaint.number)
+        )
 
     def _created_card(self, c: _Context, ticket: Ticket) -> dict[str, Any]:
         language = c.language
@@ -760,66 +810,58 @@ class FrontDesk:
 
     # -- answers to a pending question ------------------------------------------------------
 
-    async def _pending(self, c: _Context, text: str) -> bool:
-        """A message while the bot waits for yes/no (or follow/file); False: not an answer."""
+    async def _pending(self, c: _Context, u: Understanding) -> None:
+        """The yes/no (or follow/file) a pending question waited for."""
+        reply = u.reply
         kind = c.state.get("kind")
-        answer = yes_or_no(text)
-        words = set(fold(text).split())
         if kind == "intake" and c.state.get("stage") == "duplicate":
-            if words & _FOLLOW_WORDS and not words & _FILE_WORDS:
-                c.replies.append(Reply(card=(await self._verb_follow(c, {})).card))
-                return True
-            if words & _FILE_WORDS:
-                c.replies.append(Reply(card=(await self._verb_file_anyway(c, {})).card))
-                return True
-            return self._moved_on(c, words, "duplicate.hint")
-        if kind == "intake" and c.state.get("stage") == "confirm":
-            if answer is True:
+            verb = self._verb_follow if reply == "follow" else self._verb_file_anyway
+            c.replies.append(Reply(card=(await verb(c, {})).card))
+            return
+        if kind == "intake":  # the summary
+            if reply is True:
                 await self._create(c)
-            elif answer is False:
+            else:
                 c.state = {}
                 c.say("dialog.stopped")
-            else:
-                return self._moved_on(c, words, "summary.hint")
-            return True
-        if answer is None:
-            if kind == "forward" and follow_up(text) is None:
-                c.state = {}  # they asked something else: read it afresh
-            return False
+            return
         if kind == "forward":
-            if answer:
+            if reply is True:
                 c.replies.append(Reply(card=(await self._verb_forward(c, {})).card))
             else:
                 c.state = {}
                 c.say("dialog.ok")
-            return True
+            return
         number = c.state.get("ticket", "")
         c.state = {}
-        if not answer:
+        if reply is not True:
             c.say("dialog.ok")
-            return True
+            return
         try:
-            step = "cancel" if kind == "cancel" else "reopen"
-            card = await self._mine_step(c, number, step)
+            card = await self._mine_step(c, number, "cancel" if kind == "cancel" else "reopen")
         except UnknownTicket:
             c.say("mine.unknown")
-            return True
+            return
         c.replies.append(Reply(card=card))
-        return True
 
-    def _moved_on(self, c: _Context, words: set[str], hint: str) -> bool:
-        """Something else than the awaited answer: a few words get the hint again; a real
-        message is read afresh, and the employee hears the pending request was dropped."""
-        if len(words) < 3:
-            c.say(hint)
-            return True
-        c.say("intake.dropped", product=self._product_name(c, c.state.get("product", "")))
+    def _moved_on(self, c: _Context, text: str) -> bool:
+        """Not the awaited answer. At a summary or a known problem a few words get the hint
+        again (False); a real message is read afresh, and the employee hears the pending
+        request was dropped (True)."""
+        if c.state.get("kind") == "intake":
+            if len(fold(text).split()) < 3:
+                stage = c.state.get("stage")
+                c.say("duplicate.hint" if stage == "duplicate" else "summary.hint")
+                return False
+            c.say("intake.dropped", product=self._product_name(c, c.state.get("product", "")))
         c.state = {}
-        return False
+        return True
 
     # -- follow-up on one's own tickets -------------------------------------------------------
 
-    async def _follow_up(self, c: _Context, intent: FollowUpIntent) -> None:
+    async def _follow_up(
+        self, c: _Context, intent: FollowUpIntent, product_id: str | None = None
+    ) -> None:
         user = c.turn.user
         if intent.kind is FollowUp.LIST:
             tickets = await self._tickets.visible_to(user.id, open_only=True)
@@ -830,7 +872,7 @@ class FrontDesk:
             return
         number = intent.number
         if number is None:
-            number = await self._pick_one(c, intent.kind)
+            number = await self._pick_one(c, intent.kind, product_id)
             if number is None:
                 return
         try:
@@ -862,10 +904,15 @@ class FrontDesk:
             c.state = {"kind": "reopen", "ticket": number}
             c.replies.append(Reply(card=self._confirm_card(c, ticket, "reopen")))
 
-    async def _pick_one(self, c: _Context, kind: FollowUp) -> str | None:
-        """'annuleer mijn melding' / 'het is nog niet opgelost' without a number."""
+    async def _pick_one(
+        self, c: _Context, kind: FollowUp, product_id: str | None = None
+    ) -> str | None:
+        """'annuleer mijn melding' / 'het is nog niet opgelost' without a number; a product
+        named ("cancel my booking for the council chamber") narrows the choice."""
         user = c.turn.user
         every = await self._tickets.visible_to(user.id, open_only=False)
+        if product_id and any(x.product_id == product_id for x in every):
+            every = [x for x in every if x.product_id == product_id]
         if kind is FollowUp.REOPEN:
             candidates = [x for x in every if x.status is Status.RESOLVED]
         else:
@@ -966,7 +1013,7 @@ class FrontDesk:
             self._emergencies = (knowledge, rules)
         return self._emergencies[1]
 
-    async def _emergency(self, c: _Context, product_id: str, text: str) -> None:
+    async def _emergency(self, c: _Context, product_id: str, values: Mapping[str, Any]) -> None:
         knowledge = c.snapshot.knowledge
         c.replies.append(
             Reply(
@@ -978,12 +1025,7 @@ class FrontDesk:
         )
         product = knowledge.products[product_id]
         c.say("emergency.ticket")
-        await self._start_intake(c, product, text, priority=EMERGENCY_PRIORITY)
-        values = c.state.get("values")
-        if c.state.get("kind") == "intake" and isinstance(values, dict):
-            values.setdefault("description", text)
-            if c.state.get("asking") == "description":
-                await self._advance(c)
+        await self._start_intake(c, product, dict(values), priority=EMERGENCY_PRIORITY)
 
     async def _uploads(self, c: _Context) -> bool:
         """Files and pictures: a CSV of visitors, or a photo for an intake or a ticket."""
@@ -1006,7 +1048,7 @@ class FrontDesk:
             if group is None:
                 c.say("upload.unexpected")
                 return True
-            await self._start_intake(c, group, c.turn.text)
+            await self._start_intake(c, group, self._values(c, group, c.turn.text))
             c.state["values"]["visitors"] = intake.visitors_json(visitors)
             c.replies.clear()
             c.say("upload.csv_read", count=len(visitors))
@@ -1048,7 +1090,7 @@ class FrontDesk:
         if product is None:
             return CardUpdate(cards.notice_card(t(c.language, "card.unknown_product")), 400)
         text = str(c.state.get("text", "")) if c.state.get("kind") == "choose" else ""
-        await self._start_intake(c, product, text)
+        await self._start_intake(c, product, self._values(c, product, text))
         return self._as_card(c)
 
     async def _verb_other(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
@@ -1083,6 +1125,26 @@ class FrontDesk:
         if self._same_intake(c, data):
             c.state = {}
         return CardUpdate(cards.notice_card(t(c.language, "dialog.stopped")))
+
+    async def _verb_keep_intake(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
+        """Finish the current intake first: its question again."""
+        if not self._same_intake(c, data) or c.state.get("stage") != "ask":
+            return CardUpdate(cards.notice_card(t(c.language, "intake.gone")))
+        c.state.pop("switch", None)
+        c.say("intake.resume", question=self._question(c))
+        return self._as_card(c)
+
+    async def _verb_switch(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
+        """Drop the current intake and start with what the employee typed instead."""
+        switch = c.state.get("switch") if self._same_intake(c, data) else None
+        if not isinstance(switch, dict):
+            return CardUpdate(cards.notice_card(t(c.language, "intake.gone")))
+        text = str(switch.get("text", ""))
+        c.say("intake.dropped", product=self._product_name(c, c.state.get("product", "")))
+        c.state = {}
+        understood = understand(text, NO_DIALOG, c.snapshot, self._local_now(c))
+        await self._act(c, understood, text)
+        return self._as_card(c)
 
     async def _verb_follow(self, c: _Context, data: dict[str, Any]) -> CardUpdate:
         if not self._same_intake(c, data) or c.state.get("stage") != "duplicate":

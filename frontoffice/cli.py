@@ -8,10 +8,11 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from frontoffice import __version__
 from frontoffice.settings import Settings
-from servicedesk.errors import FrontOfficeError
+from servicedesk.errors import FrontOfficeError, InputError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -149,10 +150,15 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser(
         "eval",
-        help="measure the matcher on labelled messages",
-        description="Measure the matcher on a JSONL file of {text, expect, lang, kind}.",
+        help="measure what the bot does with labelled messages and conversations",
+        description=(
+            "Score the bot's decision pipeline on JSONL files: messages {text, expect, lang, "
+            "kind[, decision]} and conversations {id, turns, answers, expect}, played through "
+            "the running app. Without files: the public set and the two held-out files in "
+            "tests/data."
+        ),
     )
-    evaluate.add_argument("file", type=Path)
+    evaluate.add_argument("files", type=Path, nargs="*", metavar="FILE")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--knowledge", type=Path, help="knowledge folder to evaluate")
 
@@ -257,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         if args.command == "eval":
-            return _eval(args.file, args.knowledge or settings.knowledge_dir, args.json)
+            return _eval(args.files, args.knowledge or settings.knowledge_dir, args.json)
         if args.command == "manifest" and args.manifest_command == "build":
             return _manifest_build(args)
     except FrontOfficeError as exc:
@@ -416,29 +422,95 @@ async def _notifications(
     return 0
 
 
-def _eval(file: Path, folder: Path, as_json: bool) -> int:
+EVAL_FILES = (
+    Path("tests/data/queries.jsonl"),
+    Path("tests/data/holdout_messages.jsonl"),
+    Path("tests/data/holdout_conversations.jsonl"),
+)
+
+
+def _eval(files: list[Path], folder: Path, as_json: bool) -> int:
+    from dialogs.evaluation import pipeline
     from knowledge.evaluation import misses, read_examples, run, summarise
     from knowledge.reload import build_snapshot
 
+    files = files or [f for f in EVAL_FILES if f.exists()]
+    if not files:
+        raise InputError("no eval files given and none in tests/data")
     snapshot = build_snapshot(folder)
-    outcomes = run(snapshot.matcher, read_examples(file))
-    summary = summarise(outcomes)
+    results: dict[str, Any] = {}
+    for file in files:
+        if _is_conversations(file):
+            from frontoffice import dialog_eval
+
+            played = dialog_eval.run(file, folder)
+            results[str(file)] = summary = dialog_eval.summarise(played)
+            if not as_json:
+                _print_conversations(file, summary, played)
+            continue
+        outcomes = run(pipeline(snapshot), read_examples(file))
+        results[str(file)] = summary = summarise(outcomes)
+        if not as_json:
+            _print_messages(file, summary, misses(outcomes))
     if as_json:
-        print(json.dumps(summary))
-        return 0
-    for key in ("n", "accuracy", "top3", "none_precision", "none_recall"):
-        print(f"{key:15} {summary[key]}")
+        only = next(iter(results.values())) if len(results) == 1 else results
+        print(json.dumps(only))
+    return 0
+
+
+def _is_conversations(file: Path) -> bool:
+    with file.open(encoding="utf-8") as lines:
+        first = next((line for line in lines if line.strip()), "{}")
+    try:
+        return "turns" in json.loads(first)
+    except json.JSONDecodeError:
+        return False
+
+
+def _print_messages(file: Path, summary: dict[str, Any], wrong: list[Any]) -> None:
+    print(f"== {file} (messages)")
+    for key in (
+        "n",
+        "accuracy",
+        "top3",
+        "none_precision",
+        "none_recall",
+        "emergency_recall",
+        "decision_accuracy",
+    ):
+        print(f"{key:18} {'n/a' if summary[key] is None else summary[key]}")
     for group in ("by_kind", "by_lang"):
-        print(f"{group:15} " + "  ".join(f"{k}={v}" for k, v in summary[group].items()))
-    wrong = misses(outcomes)
+        print(f"{group:18} " + "  ".join(f"{k}={v}" for k, v in summary[group].items()))
     if wrong:
         print(f"\nmisses ({len(wrong)}):")
         for outcome in wrong:
+            expected = outcome.example.expect + (
+                f"/{outcome.example.decision}" if outcome.example.decision else ""
+            )
             print(
-                f"  expect {outcome.example.expect:28} got {outcome.predicted:28} "
+                f"  expect {expected:30} got {outcome.predicted}/{outcome.decision:10} "
                 f"{outcome.example.text}"
             )
-    return 0
+    print()
+
+
+def _print_conversations(file: Path, summary: dict[str, Any], played: list[Any]) -> None:
+    print(f"== {file} (conversations)")
+    print(f"{'conversations':18} {summary['conversations']}")
+    print(f"{'right':18} {summary['right']} ({summary['right_share']})")
+    print(
+        f"{'fields right':18} {summary['fields_right']} of {summary['fields']} "
+        f"({summary['fields_share']})"
+    )
+    print(f"{'asked twice':18} {summary['asked_twice']}")
+    wrong = [p for p in played if not p.right]
+    if wrong:
+        print(f"\nmisses ({len(wrong)}):")
+        for p in wrong:
+            print(f"  {p.conversation.id}: {'; '.join(p.problems)}")
+            for line in p.transcript:
+                print(f"      {line[:160]}")
+    print()
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ class TicketFacts:
 class QuestionFacts:
     at: datetime
     language: str
-    decision: str  # answer, product, choose, none (the matcher's decision)
+    decision: str  # what the bot did: answer, intake, choose, redirect, none, emergency, ...
     product_id: str | None
     faq_id: str | None
     score: float
