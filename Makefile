@@ -65,10 +65,11 @@ test: migrate lint typecheck manifest/node_modules e2e/node_modules
 	$(BIN)/python -m pytest -q
 
 eval: install
-	$(BIN)/frontoffice eval tests/data/queries.jsonl
+	$(BIN)/frontoffice eval
 
 bench: install
 	$(BIN)/python bench/bench_matcher.py
+	$(BIN)/python bench/bench_understand.py
 	$(BIN)/python bench/bench_turn.py
 	$(BIN)/python bench/bench_notify.py
 

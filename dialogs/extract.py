@@ -11,12 +11,17 @@ from __future__ import annotations
 from dialogs.entities._text import Span as Span
 from dialogs.entities.cost_centre import parse_cost_centre, parse_cost_centre_answer
 from dialogs.entities.fields import extract_fields
-from dialogs.entities.location import Location, parse_location
+from dialogs.entities.location import Location, Places, parse_location
 from dialogs.entities.persons import MAX_PERSONS as MAX_PERSONS
 from dialogs.entities.persons import parse_count, parse_persons
 from dialogs.entities.plates import parse_plate
 from dialogs.entities.visitors import MAX_VISITORS as MAX_VISITORS
-from dialogs.entities.visitors import Visitor, parse_visitors, parse_visitors_csv
+from dialogs.entities.visitors import (
+    Visitor,
+    parse_visitors,
+    parse_visitors_csv,
+    visitors_in_message,
+)
 from dialogs.entities.when import AFTERNOON as AFTERNOON
 from dialogs.entities.when import EVENING as EVENING
 from dialogs.entities.when import MORNING as MORNING
@@ -25,6 +30,7 @@ from dialogs.entities.when import When, parse_when
 
 __all__ = [
     "Location",
+    "Places",
     "Visitor",
     "When",
     "extract_fields",
@@ -37,4 +43,5 @@ __all__ = [
     "parse_visitors",
     "parse_visitors_csv",
     "parse_when",
+    "visitors_in_message",
 ]

@@ -184,7 +184,6 @@ class FrontDesk:
         self.dialog_timeout = dialog_timeout
         self.default_language = default_language
         self._insight: Insight = insight or NoInsight()
-        self._emergencies: tuple[object, list[tuple[str, list[str]]]] | None = None
         self._verbs: dict[str, Callable[[_Context, dict[str, Any]], Awaitable[CardUpdate]]] = {
             "product.pick": self._verb_pick,
             "product.other": self._verb_other,
@@ -486,6 +485,9 @@ class FrontDesk:
     def _buildings(self, c: _Context) -> list[str]:
         return list(c.snapshot.knowledge.organisation.buildings)
 
+    def _places(self, c: _Context) -> extract.Places:
+        return c.snapshot.knowledge.organisation.places
+
     def _zone(self, c: _Context) -> ZoneInfo:
         return ZoneInfo(c.snapshot.knowledge.organisation.timezone)
 
@@ -497,6 +499,10 @@ class FrontDesk:
             return t(c.language, "question.product")
         product = c.snapshot.knowledge.products.get(product_id)
         return product.name.in_language(c.language) if product else product_id
+
+    def _date_only(self, c: _Context) -> bool:
+        product = c.snapshot.knowledge.products.get(c.state.get("product", ""))
+        return product is not None and product.when == "date"
 
     def _fields_of(self, c: _Context, product_id: str) -> list[str]:
         if product_id == QUESTION_PRODUCT:
@@ -537,17 +543,24 @@ class FrontDesk:
         """What ``text`` gives for ``product``'s fields (a text picked up again later)."""
         if not text:
             return {}
-        return intake_values(product, text, self._local_now(c), self._buildings(c))
+        return intake_values(product, text, self._local_now(c), c.snapshot)
 
     def _question(self, c: _Context) -> str:
         asking = c.state.get("asking") or ""
-        return intake.question(asking, c.state["values"], c.language, self._buildings(c))
+        return intake.question(
+            asking, c.state["values"], c.language, self._buildings(c), self._places(c)
+        )
 
     async def _advance(self, c: _Context) -> None:
         """Ask the next question, or (all known) check for a known problem and summarise."""
         values = c.state["values"]
         product_id = c.state["product"]
-        asking = intake.missing(self._fields_of(c, product_id), values)
+        asking = intake.missing(
+            self._fields_of(c, product_id),
+            values,
+            self._date_only(c),
+            building_enough=c.state.get("priority") == EMERGENCY_PRIORITY,
+        )
         if asking is not None:
             if asking != c.state.get("asking"):
                 c.state["tries"] = 0
@@ -575,7 +588,8 @@ class FrontDesk:
     def _still_missing(self, c: _Context) -> list[str]:
         fields = self._fields_of(c, c.state["product"])
         values = c.state["values"]
-        return [f for f in fields if intake.missing([f], values) is not None]
+        date_only = self._date_only(c)
+        return [f for f in fields if intake.missing([f], values, date_only) is not None]
 
     def _offer_form(self, c: _Context) -> bool:
         """Many fields still to ask: one form is quicker than a question each (offered once;
@@ -622,6 +636,8 @@ class FrontDesk:
                 self._local_now(c),
                 self._buildings(c),
                 tries=0,
+                places=self._places(c),
+                date_only=self._date_only(c),
             )
             if checked.value is not None and not checked.need_more:
                 c.state["values"][name] = checked.value
@@ -633,15 +649,28 @@ class FrontDesk:
             )
         if problems:
             given = {k: str(v) for k, v in data.items() if k.startswith("f_") and v is not None}
-            still = [f for f in fields if intake.missing([f], c.state["values"]) is not None]
+            values = c.state["values"]
+            date_only = self._date_only(c)
+            still = [f for f in fields if intake.missing([f], values, date_only) is not None]
             return CardUpdate(self._form_card(c, still, given, problems))
         await self._advance(c)
         return self._as_card(c)
 
     async def _answer(self, c: _Context, u: Understanding) -> None:
-        """The employee's answer to the intake question, checked by the pipeline."""
+        """The employee's answer to the intake question, checked by the pipeline (with any
+        other field it also gives: "12 people, cost centre 42210"); at the summary, a
+        detail added or changed ("kamer 3.08")."""
         c.state.pop("switch", None)
+        if c.state.get("stage") in ("confirm", "duplicate"):
+            c.state["values"].update(u.fields)
+            c.state["stage"] = "ask"
+            c.state.pop("duplicate_checked", None)
+            await self._advance(c)
+            return
         field_name = c.state.get("asking") or ""
+        for name, extra in u.fields.items():
+            if name != field_name:
+                c.state["values"].setdefault(name, extra)
         value = u.fields.get(field_name)
         if value is not None:
             c.state["values"][field_name] = value
@@ -663,7 +692,7 @@ class FrontDesk:
             where = ticket.fields.get("location")
             if not isinstance(where, str):
                 continue
-            there = extract.parse_location(where, self._buildings(c))
+            there = extract.parse_location(where, self._buildings(c), self._places(c))
             if there is not None and here.same_place(there):
                 return ticket
         return None
@@ -1001,17 +1030,6 @@ class FrontDesk:
         return cards.notice_card(t(c.language, f"mine.done_{step}", number=number))
 
     # -- emergencies and uploads ----------------------------------------------------------------
-
-    def _emergency_rules(self, c: _Context) -> list[tuple[str, list[str]]]:
-        """The organisation's emergency words, folded once per knowledge version."""
-        knowledge = c.snapshot.knowledge
-        if self._emergencies is None or self._emergencies[0] is not knowledge:
-            rules = [
-                (rule.product, [fold(p) for _, p in rule.words.all()])
-                for rule in knowledge.organisation.emergencies
-            ]
-            self._emergencies = (knowledge, rules)
-        return self._emergencies[1]
 
     async def _emergency(self, c: _Context, product_id: str, values: Mapping[str, Any]) -> None:
         knowledge = c.snapshot.knowledge

@@ -1,7 +1,7 @@
 """The intake: which fields a product still needs, how to ask for them, how to check answers.
 
 An intake starts from the employee's first message: whatever that message already
-says (a building, a floor, a room, a day and time, a number of persons, a licence
+says (a building, a floor, a room, a named place such as "de kantine", a day and time, a number of persons, a licence
 plate, a cost centre, a list of visitors) is taken from it, so the bot asks only
 for what is missing, one question at a time, in the order the product lists its
 fields. Each answer is checked; a wrong one is asked again with a hint. Values are
@@ -40,11 +40,18 @@ class Checked:
 
 
 def location_json(location: extract.Location) -> dict[str, Any]:
-    return {"building": location.building, "floor": location.floor, "room": location.room}
+    return {
+        "building": location.building,
+        "floor": location.floor,
+        "room": location.room,
+        "place": location.place,
+    }
 
 
 def location_from(value: dict[str, Any]) -> extract.Location:
-    return extract.Location(value.get("building"), value.get("floor"), value.get("room"))
+    return extract.Location(
+        value.get("building"), value.get("floor"), value.get("room"), value.get("place")
+    )
 
 
 def when_json(when: extract.When) -> dict[str, Any]:
@@ -67,12 +74,17 @@ def prefill(
     now: datetime,
     buildings: Sequence[str],
     describes: bool = True,
+    places: extract.Places | None = None,
 ) -> dict[str, Any]:
     """The fields a first message already gives, for a product that needs ``fields``.
 
     ``describes``: the message itself is the description (a fault or a complaint:
-    "de kraan lekt in kamer 2.14"); for an order the details are asked for."""
-    found = extract.extract_fields(text, now, buildings)
+    "de kraan lekt in kamer 2.14"); for an order the details are asked for. ``places``:
+    the organisation's named places per building ("de kantine van de Werf").
+    Visitors are read after a cue in the first line ("twee bezoekers aanmelden: A van X
+    en B van Y") and on the lines after it; a count the message says ("twee bezoekers")
+    helps to read them, but the names found are kept (none are made up)."""
+    found = extract.extract_fields(text, now, buildings, places)
     values: dict[str, Any] = {}
     if "location" in fields and isinstance(found.get("location"), extract.Location):
         values["location"] = location_json(found["location"])
@@ -84,8 +96,8 @@ def prefill(
         if name in fields and found.get(name):
             values[name] = found[name]
     if "visitors" in fields:
-        lines = [line for line in text.splitlines()[1:] if line.strip()]
-        visitors = extract.parse_visitors("\n".join(lines)) if lines else []
+        count = found.get("persons")
+        visitors = extract.visitors_in_message(text, count if isinstance(count, int) else None)
         if visitors:
             values["visitors"] = visitors_json(visitors)
     if describes and "description" in fields and len(fold(text).split()) >= MIN_DESCRIPTION_WORDS:
@@ -93,34 +105,61 @@ def prefill(
     return values
 
 
-def missing(fields: Sequence[str], values: dict[str, Any]) -> str | None:
-    """The next field to ask for, in the product's order; None when complete."""
+def missing(
+    fields: Sequence[str],
+    values: dict[str, Any],
+    date_only: bool = False,
+    building_enough: bool = False,
+) -> str | None:
+    """The next field to ask for, in the product's order; None when complete.
+    ``date_only``: the product's "when" is a day, no time needed; ``building_enough``: in
+    an emergency the building is enough of a place, help is not held up for a room."""
     for name in fields:
         value = values.get(name)
         if value in (None, "", []):
             return name
-        if name == "when" and value.get("time") is None and not value.get("all_day"):
+        if (
+            name == "when"
+            and not date_only
+            and value.get("time") is None
+            and not value.get("all_day")
+        ):
             return name
-        if name == "location" and not value.get("text") and not _location_complete(value):
+        if (
+            name == "location"
+            and not value.get("text")
+            and not _location_complete(value)
+            and not (building_enough and value.get("building"))
+        ):
             return name
     return None
 
 
 def _location_complete(value: dict[str, Any]) -> bool:
+    """A building with a floor, a room or a named place ("Werf, kantine")."""
     return bool(value.get("building")) and (
-        value.get("floor") is not None or bool(value.get("room"))
+        value.get("floor") is not None or bool(value.get("room")) or bool(value.get("place"))
     )
 
 
 # -- questions ------------------------------------------------------------------------------
 
 
-def question(field: str, values: dict[str, Any], language: str, buildings: Sequence[str]) -> str:
+def question(
+    field: str,
+    values: dict[str, Any],
+    language: str,
+    buildings: Sequence[str],
+    places: extract.Places | None = None,
+) -> str:
     """The question for ``field``, shaped by what is already known of it."""
     known = values.get(field)
     if field == "location" and known:
         if not known.get("building"):
             return t(language, "intake.ask.building", buildings=_or_list(buildings, language))
+        example = _example_place(places, known["building"], language)
+        if example:
+            return t(language, "intake.ask.floor_place", building=known["building"], place=example)
         return t(language, "intake.ask.floor", building=known["building"])
     if field == "when" and known and known.get("time") is None:
         return t(
@@ -129,6 +168,16 @@ def question(field: str, values: dict[str, Any], language: str, buildings: Seque
     if field == "location":
         return t(language, "intake.ask.location", buildings=_or_list(buildings, language))
     return t(language, f"intake.ask.{field}")
+
+
+def _example_place(places: extract.Places | None, building: str, language: str) -> str | None:
+    """A named place of ``building`` to show as an example (its English word in English)."""
+    named = (places or {}).get(building) or {}
+    for name, words in named.items():
+        if language.lower().startswith("en"):
+            return words[0] if words else name
+        return name
+    return None
 
 
 def _or_list(items: Sequence[str], language: str) -> str:
@@ -148,13 +197,16 @@ def check(
     now: datetime,
     buildings: Sequence[str],
     tries: int,
+    places: extract.Places | None = None,
+    *,
+    date_only: bool = False,
 ) -> Checked:
-    """Check an answer to the question for ``field``."""
+    """Check an answer to the question for ``field`` (``date_only``: a day is enough)."""
     text = text.strip()
     if field == "location":
-        return _check_location(text, values.get("location"), buildings, tries)
+        return _check_location(text, values.get("location"), buildings, tries, places)
     if field == "when":
-        return _check_when(text, values.get("when"), now)
+        return _check_when(text, values.get("when"), now, date_only)
     if field == "persons":
         count = extract.parse_persons(text) or extract.parse_count(text)
         if count is None or not 1 <= count <= 10_000:
@@ -179,10 +231,19 @@ def check(
 
 
 def _check_location(
-    text: str, known: dict[str, Any] | None, buildings: Sequence[str], tries: int
+    text: str,
+    known: dict[str, Any] | None,
+    buildings: Sequence[str],
+    tries: int,
+    places: extract.Places | None = None,
 ) -> Checked:
-    found = extract.parse_location(text, buildings)
-    merged = dict(known or {"building": None, "floor": None, "room": None})
+    found = extract.parse_location(text, buildings, places)
+    merged = dict(known or {"building": None, "floor": None, "room": None, "place": None})
+    if found is not None and found.place and not found.building and merged.get("building"):
+        # "the car park" in the Werf is its parkeerplaats: the place read in that building
+        there = extract.parse_location(f"{merged['building']}, {text}", buildings, places)
+        if there is not None and there.place:
+            found = extract.Location(found.building, found.floor, found.room, there.place)
     if found is not None:
         for key, value in location_json(found).items():
             if value is not None:
@@ -198,7 +259,9 @@ def _check_location(
     return Checked(merged, "intake.hint.location_more", need_more=True)
 
 
-def _check_when(text: str, known: dict[str, Any] | None, now: datetime) -> Checked:
+def _check_when(
+    text: str, known: dict[str, Any] | None, now: datetime, date_only: bool = False
+) -> Checked:
     folded = fold(text)
     if known and known.get("time") is None:
         if _ALL_DAY.search(folded):
@@ -221,7 +284,8 @@ def _check_when(text: str, known: dict[str, Any] | None, now: datetime) -> Check
     value = when_json(parsed)
     if parsed.time is None and _ALL_DAY.search(folded):
         value["all_day"] = True
-    return Checked(value, need_more=value["time"] is None and not value.get("all_day"))
+    need_time = value["time"] is None and not value.get("all_day") and not date_only
+    return Checked(value, need_more=need_time)
 
 
 # -- showing values ---------------------------------------------------------------------------

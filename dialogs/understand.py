@@ -35,7 +35,9 @@ from typing import Any
 
 from dialogs import intake
 from dialogs.commands import command_for
+from dialogs.extract import Places
 from dialogs.intents import (
+    EmergencyRules,
     FollowUp,
     FollowUpIntent,
     emergency,
@@ -53,8 +55,18 @@ from servicedesk.tickets import Kwis
 
 EMERGENCY_PRIORITY = "P1"
 COMPLAINT_PRODUCT = "klacht"
-# A new request or question typed at an intake question must be this sure (matcher score).
-SWITCH_MIN_SCORE = 20.0
+COMPLAINT_MIN_CUES = 2  # "disappointed ... nobody called": a complaint without a number
+IDEA_PRODUCT = "idee"
+# A new request or question typed at an intake question must be this sure (matcher score;
+# the matcher's own "nothing fits" line is 10).
+SWITCH_MIN_SCORE = 10.0
+SWITCH_MIN_WORDS = 4  # a shorter answer is an answer, unless it opens a new topic
+# Words that open a new topic in the middle of a conversation.
+_NEW_TOPIC = re.compile(
+    r"\b(?:trouwens|overigens|o\s+ja|oh\s+ja|oh\s+en|o\s+en|en\s+ook|ook\s+nog|nog\s+iets"
+    r"|iets\s+anders|andere\s+vraag|tussendoor|by\s+the\s+way|btw|also|another\s+thing"
+    r"|one\s+more\s+thing|oh\s+and|separate(?:ly)?)\b"
+)
 # A short message ("thanks", "hoi daar") is small talk only when it is this short.
 SMALL_TALK_MAX_WORDS = 6
 
@@ -81,28 +93,32 @@ _FOLLOW_WORDS = frozenset(["volgen", "volg", "follow", "ja", "yes"])
 _FILE_WORDS = frozenset(["toch", "nieuw", "new", "anyway", "nee", "no"])
 
 # A request in the form of a question: "kan ik ... reserveren", "wil je ... bestellen",
-# "could I order", "can you send someone". Matched on folded text.
+# "mag ik een ...", "kan er ... worden aangemaakt", "could I order", "can you send
+# someone". Matched on folded text.
 _REQUEST_FORM = re.compile(
     r"\b(?:"
-    r"(?:kan|kun|mag|zou|wil|wilt|kunnen|mogen|willen|zouden)\s+(?:ik|je|jij|u|jullie|we|wij)\b"
+    r"(?:kan|kun|mag|zou|wil|wilt|kunnen|mogen|willen|zouden)\s+(?:ik|je|jij|u|jullie|we|wij"
+    r"|er|de|het|een|onze|ons|mijn)\b"
     r".{0,120}?\b(?:reserver\w*|bestell?\w*|besteld|aanvragen|aanvraag|regelen|geregeld|boeken"
     r"|sturen|langskomen|langs\s+komen|komen|maken|repareren|ophangen|ophalen|vervangen|leveren"
     r"|bezorgen|aanmelden|laten\s+\w+|verzorgen|plaatsen|afvoeren|drukken|printen|verhuizen"
-    r"|vernietigen|schoonmaken|verzenden|versturen|lenen|krijgen|hebben|bijvullen|aanvullen)"
+    r"|vernietigen|schoonmaken|verzenden|versturen|lenen|krijgen|hebben|bijvullen|aanvullen"
+    r"|ophalen|bezorgen|installeren|monteren|zetten|brengen)"
+    r"|mag\s+ik\s+(?:een|de|het|nog|wat|twee|drie|\d+)"
+    r"|(?:kan|kunnen|zou|zouden|could|can|would)\b.{0,120}?\b(?:worden|be)\s+\w+"
     r"|(?:could|can|may|would)\s+(?:i|we|you|someone|somebody)\b.{0,120}?\b(?:order|book|reserve"
     r"|request|arrange|send|come|fix|repair|register|deliver|hang|pick\s+up|collect|print|replace"
-    r"|clean|get|have|borrow|organi[sz]e|set\s+up|bring|move)"
-    r"|(?:i(?:'d| would) like|i want|i need|we need|we(?:'d| would) like) to\s+(?:order|book"
+    r"|clean|get|have|borrow|organi[sz]e|set\s+up|bring|move|install)"
+    r"|(?:i(?:d| would) like|i want|i need|we need|we(?:d| would) like) to\s+(?:order|book"
     r"|reserve|register|request|arrange)"
     r")\b"
 )
-# A pure information question: the answer is information, not a service.
+# A pure information question: an interrogative among its first words ("hoe vaak ...",
+# "wat kost ...", "roughly how much ...", "how far in advance ...").
 _INFO_QUESTION = re.compile(
-    r"^(?:\W*)(?:hoe\s+laat|hoe\s+lang|hoeveel|wat\s+kost|wat\s+zijn|wat\s+is|waar\s+(?:is|zijn"
-    r"|kan|vind|staat|staan|hangt|ligt)|wanneer|welke|mag\s+ik|moet\s+ik|hoe\s+(?:kan|moet|doe"
-    r"|werkt|vraag|meld|bestel|reserveer|regel)|how\s+(?:much|long|late|early|do|does|can|should"
-    r"|many)|what\s+(?:time|is|are|does|do)|where\s+(?:is|are|can|do)|when\s+(?:is|are|does|do|can)"
-    r"|which|is\s+(?:it|there)|am\s+i\s+allowed|do\s+i\s+need|are\s+there)\b"
+    r"^(?:\w+\s+){0,2}?(?:hoe|wat|waar|wanneer|welke|welk|hoeveel|wie|waarom|waarmee|moet\s+ik"
+    r"|how|what|whats|where|when|which|who|why|is\s+there|are\s+there|do\s+i\s+need"
+    r"|am\s+i\s+allowed|is\s+it\s+possible)\b"
 )
 # Words that show a message complains about how an earlier request is handled.
 _COMPLAINT = re.compile(
@@ -111,6 +127,23 @@ _COMPLAINT = re.compile(
     r"gehoord|al\s+(?:\w+\s+)?(?:weken|maanden|dagen)|staat\s+al|duurt\s+(?:te|veel\s+te|erg)\s+lang"
     r"|te\s+lang|complain\w*|complaint|unhappy|dissatisfied|disappointed|no\s+(?:one|reply|response"
     r"|answer)|nobody|for\s+weeks|for\s+months|weeks\s+ago|taking\s+(?:too|so)\s+long)\b"
+)
+
+
+# Words for a room that, followed by a name or number, name a place rather than a product.
+_ROOM_WORDS = (
+    r"(?:vergaderzaal|vergaderruimte|vergaderkamer|zaal|kamer|ruimte|meeting\s+room|room"
+    r"|conference\s+room|toilet|damestoilet|herentoilet|trappenhuis|gang)"
+)
+
+
+# A suggestion said as one: a label up front, or "it would be great if".
+_IDEA = re.compile(
+    r"^(?:idee|suggestie|tip|voorstel|verbetervoorstel|idea|suggestion|proposal)\b"
+    r"|\b(?:het\s+zou\s+(?:fijn|mooi|handig|leuk|prettig|goed)\s+zijn\s+als"
+    r"|zou\s+het\s+niet\s+(?:handig|fijn|mooi|leuk|beter)\s+zijn"
+    r"|it\s+would\s+be\s+(?:great|nice|good|helpful|better)\s+if"
+    r"|wouldnt\s+it\s+be\s+(?:great|nice|better)|why\s+dont\s+we)\b"
 )
 
 
@@ -142,6 +175,7 @@ class DialogView:
     asking: str | None = None
     values: Mapping[str, Any] = field(default_factory=dict)
     tries: int = 0
+    text: str = ""  # a choice card: the message it was offered for
 
     @classmethod
     def of(cls, state: Mapping[str, Any]) -> DialogView:
@@ -152,6 +186,7 @@ class DialogView:
             asking=state.get("asking"),
             values=state.get("values") or {},
             tries=int(state.get("tries", 0) or 0),
+            text=str(state.get("text") or "") if state.get("kind") == "choose" else "",
         )
 
     @property
@@ -211,16 +246,43 @@ class Understander:
     """:func:`understand` with what it derives from a knowledge version cached."""
 
     def __init__(self) -> None:
-        self._rules: tuple[Knowledge, list[tuple[str, list[str]]]] | None = None
+        self._rules: tuple[Knowledge, EmergencyRules] | None = None
+        self._places: tuple[Knowledge, re.Pattern[str]] | None = None
 
-    def emergency_rules(self, knowledge: Knowledge) -> list[tuple[str, list[str]]]:
-        """The organisation's emergency words, folded once per knowledge version."""
+    def place_words(self, knowledge: Knowledge) -> re.Pattern[str]:
+        """The named places of every building, and rooms named after a room word
+        ("vergaderzaal De Haven", "meeting room 4.02"), compiled once per knowledge."""
+        if self._places is None or self._places[0] is not knowledge:
+            names = {
+                phrase
+                for places in knowledge.organisation.places.values()
+                for name, aliases in places.items()
+                for phrase in (name, *aliases)
+            }
+            alternatives = "|".join(re.escape(p) for p in sorted(names, key=len, reverse=True))
+            pattern = re.compile(  # a room's own name is capitalised: "zaal De Brug"
+                rf"\b(?i:(?:{alternatives})(?:s|en)?)\b"
+                rf"|\b(?i:{_ROOM_WORDS})\s+(?:[A-Z][\w'-]+|\d[\d.]*)\b"
+            )
+            self._places = (knowledge, pattern)
+        return self._places[1]
+
+    def _match(self, text: str, snapshot: Snapshot) -> Match:
+        """The matcher's reading, with the places it names set aside first: "de lampen in
+        de fietsenstalling" is about lamps. Only when nothing fits without them is the whole
+        text read ("hoe laat gaat de kantine open?")."""
+        whole = snapshot.matcher.match(text)
+        bare = self.place_words(snapshot.knowledge).sub(" ", text)
+        if bare != text:
+            match = snapshot.matcher.match(bare)
+            if match.decision is not Decision.NONE and _place_decided(whole, match):
+                return match
+        return whole
+
+    def emergency_rules(self, knowledge: Knowledge) -> EmergencyRules:
+        """The organisation's emergency phrases, compiled once per knowledge version."""
         if self._rules is None or self._rules[0] is not knowledge:
-            rules = [
-                (rule.product, [fold(p) for _, p in rule.words.all()])
-                for rule in knowledge.organisation.emergencies
-            ]
-            self._rules = (knowledge, rules)
+            self._rules = (knowledge, EmergencyRules.from_organisation(knowledge.organisation))
         return self._rules[1]
 
     def __call__(
@@ -239,7 +301,7 @@ class Understander:
         rule = emergency(text, self.emergency_rules(knowledge)) if text else None
         if rule is not None:
             product = knowledge.products[rule.product_id]
-            values = _prefill(product, text, now, buildings, describes=True)
+            values = _prefill(product, text, now, buildings, True, knowledge.organisation.places)
             values.setdefault("description", text)
             return Understanding(
                 Act.EMERGENCY, rule.product_id, fields=values, priority=EMERGENCY_PRIORITY
@@ -253,7 +315,47 @@ class Understander:
             reply = _reply(text, dialog)
             if reply is not None:
                 return Understanding(Act.REPLY, reply=reply)
-        return self._fresh(text, intent, snapshot, now)
+            if dialog.kind == "intake":
+                amended = self._amend(text, dialog, snapshot, now)
+                if amended is not None:
+                    return amended
+        fresh = self._fresh(text, intent, snapshot, now)
+        if dialog.kind == "choose" and fresh.act in (Act.NONE, Act.CHOOSE) and dialog.text:
+            # more words after a choice card: read them together with the first message
+            together = self._fresh(f"{dialog.text}\n{text}", intent, snapshot, now)
+            if together.act is Act.INTAKE:
+                return together
+        return fresh
+
+    def _amend(
+        self, text: str, dialog: DialogView, snapshot: Snapshot, now: datetime
+    ) -> Understanding | None:
+        """At the summary, a detail for a field ("kamer 3.08", "om 11 uur"): the summary
+        again with it, unless the message is plainly something new."""
+        product = snapshot.knowledge.products.get(dialog.product_id or "")
+        if product is None:
+            return None
+        buildings = snapshot.knowledge.organisation.buildings
+        places = snapshot.knowledge.organisation.places
+        found = _prefill(product, text, now, buildings, False, places)
+        if "location" in found:
+            merged = intake.check(
+                "location",
+                text,
+                dict(dialog.values),
+                now,
+                buildings,
+                0,
+                snapshot.knowledge.organisation.places,
+            )
+            if merged.value is not None:
+                found["location"] = merged.value
+        if not found:
+            return None
+        fresh = self._fresh(text, None, snapshot, now)
+        if _is_new_topic(fresh, dialog, True, "", text):
+            return None
+        return Understanding(Act.FIELD, fields=found)
 
     # -- a message on its own ---------------------------------------------------------------
 
@@ -261,12 +363,26 @@ class Understander:
         self, text: str, intent: FollowUpIntent | None, snapshot: Snapshot, now: datetime
     ) -> Understanding:
         knowledge = snapshot.knowledge
-        match = snapshot.matcher.match(text)
+        match = self._match(text, snapshot)
         complaint = _complaint(text, intent, match)
+        if complaint is None and _idea(text, match) and IDEA_PRODUCT in knowledge.products:
+            product = knowledge.products[IDEA_PRODUCT]
+            values = _prefill(
+                product,
+                text,
+                now,
+                knowledge.organisation.buildings,
+                True,
+                knowledge.organisation.places,
+            )
+            return Understanding(Act.INTAKE, product.id, fields=values, match=match)
         if complaint is not None:
             product = knowledge.products.get(COMPLAINT_PRODUCT)
             if product is not None:
-                values = _prefill(product, text, now, knowledge.organisation.buildings, True)
+                organisation = knowledge.organisation
+                values = _prefill(
+                    product, text, now, organisation.buildings, True, organisation.places
+                )
                 return Understanding(
                     Act.INTAKE, product.id, fields=values, linked=complaint or None, match=match
                 )
@@ -286,14 +402,22 @@ class Understander:
             ref = match.faq[0]
             product = knowledge.products[ref.product_id]
             if not product.is_redirect and _is_request(text, product, now, buildings):
-                values = _prefill(product, text, now, buildings, _describes(product))
+                describes = _describes(product, text, snapshot)
+                places = knowledge.organisation.places
+                values = _prefill(product, text, now, buildings, describes, places)
                 return Understanding(Act.INTAKE, product.id, fields=values, match=match)
             return Understanding(Act.ANSWER, ref.product_id, faq_id=ref.faq_id, match=match)
         if match.decision is Decision.PRODUCT:
             product = knowledge.products[match.candidates[0].product_id]
             if product.is_redirect:
                 return Understanding(Act.REDIRECT, product.id, match=match)
-            values = _prefill(product, text, now, buildings, _describes(product))
+            entry = _faq_for(match, product.id)
+            if entry is not None and _INFO_QUESTION.search(fold(text)):
+                # "hoe vraag ik een sleutel aan?": a question about the product, answered
+                return Understanding(Act.ANSWER, product.id, faq_id=entry, match=match)
+            describes = _describes(product, text, snapshot)
+            places = knowledge.organisation.places
+            values = _prefill(product, text, now, buildings, describes, places)
             return Understanding(Act.INTAKE, product.id, fields=values, match=match)
         if match.decision is Decision.CHOOSE:
             return Understanding(
@@ -310,13 +434,30 @@ class Understander:
     ) -> Understanding:
         asking = dialog.asking or ""
         buildings = snapshot.knowledge.organisation.buildings
-        checked = intake.check(asking, text, dict(dialog.values), now, buildings, dialog.tries)
+        product = snapshot.knowledge.products.get(dialog.product_id or "")
+        date_only = product is not None and product.when == "date"
+        places = snapshot.knowledge.organisation.places
+        checked = intake.check(
+            asking,
+            text,
+            dict(dialog.values),
+            now,
+            buildings,
+            dialog.tries,
+            places,
+            date_only=date_only,
+        )
         fresh = self._fresh(text, None, snapshot, now)
-        if _is_new_topic(fresh, dialog, checked.value is not None, asking):
+        if _is_new_topic(fresh, dialog, checked.value is not None, asking, text):
             return Understanding(Act.SWITCH, new=fresh, match=fresh.match)
-        value = {asking: checked.value} if checked.value is not None else {}
+        values: dict[str, Any] = {}
+        if product is not None:  # what else the answer gives, for fields still empty
+            found = _prefill(product, text, now, buildings, False, places)
+            values = {k: v for k, v in found.items() if k != asking and k not in dialog.values}
+        if checked.value is not None:
+            values[asking] = checked.value
         return Understanding(
-            Act.FIELD, fields=value, hint=checked.hint, need_more=checked.need_more
+            Act.FIELD, fields=values, hint=checked.hint, need_more=checked.need_more
         )
 
 
@@ -327,34 +468,106 @@ understand = Understander()
 
 
 def _prefill(
-    product: Product, text: str, now: datetime, buildings: Sequence[str], describes: bool
+    product: Product,
+    text: str,
+    now: datetime,
+    buildings: Sequence[str],
+    describes: bool,
+    places: Places | None = None,
 ) -> dict[str, Any]:
     fields = [kind.value for kind in product.fields]
-    return intake.prefill(fields, text, now, buildings, describes)
+    return intake.prefill(fields, text, now, buildings, describes, places)
 
 
-def intake_values(
-    product: Product, text: str, now: datetime, buildings: Sequence[str]
-) -> dict[str, Any]:
+def intake_values(product: Product, text: str, now: datetime, snapshot: Snapshot) -> dict[str, Any]:
     """The values ``text`` gives for ``product``'s intake (for a text picked up later)."""
-    return _prefill(product, text, now, buildings, _describes(product))
+    organisation = snapshot.knowledge.organisation
+    describes = _describes(product, text, snapshot)
+    return _prefill(product, text, now, organisation.buildings, describes, organisation.places)
 
 
-def _describes(product: Product) -> bool:
-    """A fault or a complaint: the message itself is the description."""
-    return product.kwis in (Kwis.STORING, Kwis.KLACHT)
+# Words of asking and of intake details: what is left of a message without them says what
+# the employee needs ("broodjes en soep, twee vegetarisch").
+# fmt: off
+_ASKING_WORDS = frozenset([
+    "wil", "willen", "wilt", "graag", "kan", "kun", "kunnen", "mag", "mogen", "zou", "zouden",
+    "bestellen", "bestel", "reserveren", "reserveer", "aanvragen", "aanvraag", "regelen", "regel",
+    "boeken", "laten", "verzorgen", "sturen", "maken", "hebben", "krijgen", "alsjeblieft", "aub",
+    "svp", "bedankt", "dank", "alvast", "groet", "groeten", "hoi", "hallo", "beste", "personen",
+    "persoon", "mensen", "man", "deelnemers", "gasten", "collega", "collegas", "kostenplaats",
+    "kpl", "kamer", "zaal", "ruimte", "verdieping", "etage", "gebouw", "vandaag", "morgen",
+    "overmorgen", "ochtend", "middag", "avond", "maandag", "dinsdag", "woensdag", "donderdag",
+    "vrijdag", "zaterdag", "zondag", "week", "volgende", "komende", "uur", "januari", "februari",
+    "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november",
+    "december", "could", "can", "would", "please", "like", "want", "need", "order", "book",
+    "reserve", "request", "arrange", "get", "have", "thanks", "thank", "hi", "hello", "dear",
+    "regards", "people", "persons", "guests", "colleagues", "cost", "centre", "center", "room",
+    "floor", "building", "today", "tomorrow", "morning", "afternoon", "evening", "monday",
+    "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "next", "week", "january",
+    "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december",
+])
+# fmt: on
+DESCRIPTION_MIN_WORDS = 2
+
+
+def _describes(product: Product, text: str, snapshot: Snapshot) -> bool:
+    """Is the message itself the description? For a fault or a complaint, yes; for an
+    order, when it says more than the product and the details ("3 dozen A4-papier en 15
+    ordners", "broodjes en soep, twee vegetarisch")."""
+    if product.kwis in (Kwis.STORING, Kwis.KLACHT):
+        return True
+    analyzer = snapshot.matcher.analyzer
+    named = {t for name in (product.name.nl, product.name.en) for t in analyzer.tokens(name)}
+    rest = [
+        token
+        for token in analyzer.tokens(text)
+        if analyzer.is_content(token)
+        and token not in _ASKING_WORDS
+        and token not in named
+        and not any(ch.isdigit() for ch in token)
+        and len(token) > 2
+    ]
+    return len(rest) >= DESCRIPTION_MIN_WORDS
 
 
 _DETAIL_FIELDS = ("location", "when", "persons", "cost_centre", "visitors", "plate")
 
 
+PLACE_SHARE = 0.6  # a product keeping this share of its score without the place words
+
+
+def _place_decided(whole: Match, bare: Match) -> bool:
+    """Did the place words decide the whole reading? Yes when the top product loses most
+    of its score without them ("lights in the parking garage" is not about parking), or
+    when the reading without them is clear where the whole one offered a choice."""
+    if not whole.candidates:
+        return True
+    top = whole.candidates[0]
+    if bare.candidates[0].product_id == top.product_id:
+        return whole.decision is Decision.CHOOSE and bare.decision is Decision.PRODUCT
+    kept = next((c.score for c in bare.candidates if c.product_id == top.product_id), 0.0)
+    return kept < top.score * PLACE_SHARE
+
+
+INFO_ANSWER_MIN = 2.5  # an FAQ entry this close answers a plain information question
+
+
+def _faq_for(match: Match, product_id: str) -> str | None:
+    """The best FAQ entry of ``product_id`` among the matcher's, if it is close enough."""
+    for entry in match.faq:
+        if entry.product_id == product_id and entry.score >= INFO_ANSWER_MIN:
+            return entry.faq_id
+    return None
+
+
 def _is_request(text: str, product: Product, now: datetime, buildings: Sequence[str]) -> bool:
     """A question that asks for the service itself: a request form, or details to act on."""
     folded = fold(text)
-    if _REQUEST_FORM.search(folded):
-        return True
     if _INFO_QUESTION.search(folded):
         return False
+    if _REQUEST_FORM.search(folded):
+        return True
     values = _prefill(product, text, now, buildings, describes=False)
     return any(name in values for name in _DETAIL_FIELDS)
 
@@ -362,8 +575,8 @@ def _is_request(text: str, product: Product, now: datetime, buildings: Sequence[
 def _complaint(text: str, intent: FollowUpIntent | None, match: Match) -> str | None:
     """A complaint about the handling of a request: the ticket number ('' when none)."""
     folded = fold(text)
-    if not _COMPLAINT.search(folded):
-        return None
+    if not _COMPLAINT.search(folded) or _INFO_QUESTION.search(folded):
+        return None  # "how do I file a complaint?" asks how
     numbers = ticket_numbers(text)
     if intent is not None and intent.kind in (FollowUp.CANCEL, FollowUp.REOPEN):
         return None  # they say what they want done with it
@@ -372,9 +585,16 @@ def _complaint(text: str, intent: FollowUpIntent | None, match: Match) -> str | 
         if match.candidates and match.decision is not Decision.NONE
         else None
     )
-    if numbers or top == COMPLAINT_PRODUCT or (intent is not None and intent.kind is FollowUp.LIST):
+    listed = intent is not None and intent.kind is FollowUp.LIST
+    several = len({m.group(0) for m in _COMPLAINT.finditer(folded)}) >= COMPLAINT_MIN_CUES
+    if numbers or top == COMPLAINT_PRODUCT or listed or several:
         return numbers[0] if numbers else ""
     return None
+
+
+def _idea(text: str, match: Match) -> bool:
+    """A suggestion, said as one ("Idee: ...", "it would be great if ...")."""
+    return bool(_IDEA.search(fold(text))) and match.out_of_scope is None
 
 
 def _small_talk(text: str, match: Match) -> Act | None:
@@ -399,17 +619,24 @@ def _reply(text: str, dialog: DialogView) -> bool | str | None:
     return yes_or_no(text)
 
 
-def _is_new_topic(fresh: Understanding, dialog: DialogView, valid: bool, asking: str) -> bool:
-    """Is a message typed at an intake question really a new request or a question?"""
+def _is_new_topic(
+    fresh: Understanding, dialog: DialogView, valid: bool, asking: str, text: str
+) -> bool:
+    """Is a message typed at an intake question really a new request or a question?
+
+    It must point at another product with some confidence. An answer that also fits the
+    question ("trouwens, de koffieautomaat op de 2e is stuk" is a floor too) needs more
+    confidence or a word that opens a new topic ("trouwens", "by the way"); a free-text
+    description needs such a word, since descriptions name things all the time."""
     if fresh.act not in (Act.INTAKE, Act.ANSWER, Act.CHOOSE, Act.REDIRECT):
         return False
     if fresh.act is not Act.CHOOSE and fresh.product_id in (dialog.product_id, QUESTION_PRODUCT):
         return False
     match = fresh.match
     score = match.candidates[0].score if match is not None and match.candidates else 0.0
-    if score < SWITCH_MIN_SCORE:
-        return False
-    if asking == "description" or valid:
-        # an answer that fits the question: only a plainly new request is taken as one
-        return score >= SWITCH_MIN_SCORE * 1.5 and fresh.act is not Act.CHOOSE
-    return True
+    opens = bool(_NEW_TOPIC.search(fold(text)))
+    if opens:
+        return score >= SWITCH_MIN_SCORE
+    if asking == "description" or len(fold(text).split()) < SWITCH_MIN_WORDS:
+        return False  # "geen idee" is no idea, not a suggestion
+    return score >= SWITCH_MIN_SCORE * (2.0 if valid else 1.5)

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 
 from knowledge.index import InvertedIndex, Vocabulary, top
 from knowledge.loader import Knowledge
 from knowledge.model import Product
-from knowledge.text import Analyzer
+from knowledge.text import Analyzer, is_common_word, is_ordinary_word
 
 # Field weights: how strongly a word in this part of the knowledge points at its target.
 NAME_WEIGHT = 3.0
@@ -43,6 +43,19 @@ PHRASE_BONUS = 1.0  # an adjacent pair that matches counts once more on top of i
 FUZZY_MIN_SIMILARITY = 0.8
 FUZZY_MIN_LENGTH = 5
 COMPOUND_MIN_PART = 3
+COMPOUND_MIN_HEAD = 4
+INFLECTION_MIN_ROOT = 5
+CUE_PART_MIN = 5  # a Dutch cue word this long also names compounds with it
+LOOKUP_CACHE = 100_000  # query words remembered per knowledge version
+INFLECTION_FACTOR = 0.9
+_INFLECTIONS = (  # suffix, the suffixes of the other forms
+    ("ingen", ("ing", "en")),
+    ("ing", ("en", "ingen")),
+    ("en", ("ing", "")),
+    ("de", ("en", "ing")),
+    ("te", ("en", "ing")),
+)
+SPECIFIC_MAX_PRODUCTS = 2  # a word in the own texts of at most this many products is telling  # "schuur" is not "sch" + "uur"
 COMPOUND_HEAD_FACTOR = 0.9
 COMPOUND_MODIFIER_FACTOR = 0.5
 
@@ -159,10 +172,32 @@ class Matcher:
         self._analysed: dict[str, tuple[int, ...]] = {}
         self._words: dict[str, _Word] = {}
 
+        self._strong: list[frozenset[str]] = []  # per target: keys of name, synonyms, description
+        self._own: list[frozenset[str]] = []  # per target: keys of its name and synonyms
         for product in products:
             target = len(self._targets)
             kind = TargetKind.REDIRECT if product.is_redirect else TargetKind.PRODUCT
             self._targets.append(_Target(product.id, kind))
+            self._own.append(
+                frozenset(
+                    key
+                    for text, weight in self._product_texts(product)
+                    if weight >= SYNONYM_WEIGHT
+                    for token in self.analyzer.tokens(text)
+                    if self.analyzer.is_content(token)
+                    for key in self.analyzer.keys(token)
+                )
+            )
+            self._strong.append(
+                frozenset(
+                    key
+                    for text, weight in self._product_texts(product)
+                    if weight > QUESTION_WEIGHT
+                    for token in self.analyzer.tokens(text)
+                    if self.analyzer.is_content(token)
+                    for key in self.analyzer.keys(token)
+                )
+            )
             self._index.add_target(
                 target,
                 [
@@ -180,19 +215,33 @@ class Matcher:
                 )
         # Out-of-scope cues are matched as whole phrases, never word by word:
         # "wat voor weer" is small talk, "weer" alone is not.
+        # Cues are matched on the folded words themselves, not their stems: "gedicht" is not
+        # "dicht", "training" is not "train".
         self._cues: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+        self._settings = frozenset(topic.id for topic in topics if topic.context)
+        # A Dutch one-word cue also names the compounds it starts or ends ("huisarts" in
+        # "huisartsenpost", "gedicht" in "sinterklaasgedicht"); English ones do not
+        # ("train" is not "training").
+        self._cue_parts: list[tuple[str, str]] = []
         for topic in topics:
-            for _lang, phrase in topic.synonyms.all():
-                keys = tuple(self._cue_key(token) for token in self.analyzer.tokens(phrase))
-                if keys:
-                    self._cues[keys[0]].append((keys, topic.id))
+            for lang, phrase in topic.synonyms.all():
+                words = tuple(self.analyzer.tokens(phrase))
+                if words:
+                    self._cues[words[0]].append((words, topic.id))
+                if lang == "nl" and len(words) == 1 and len(words[0]) >= CUE_PART_MIN:
+                    self._cue_parts.append((words[0], topic.id))
         self._index.freeze()
         self._faq_index.freeze()
         self._analysed, self._words = {}, {}
         self._target_index = {target.id: i for i, target in enumerate(self._targets)}
+        self._lookups: dict[str, tuple[tuple[str, float], ...]] = {}
+        self._anagrams: dict[str, str] = {}
         for word in self._surface:
             if len(word) >= FUZZY_MIN_LENGTH - 1:
                 self._by_length[len(word)].append(word)
+            if len(word) == FUZZY_MIN_LENGTH - 1:
+                self._anagrams.setdefault("".join(sorted(word)), word)
+        is_ordinary_word("lift")  # load the word lists now, not on an employee's message
 
     # -- building ---------------------------------------------------------------
 
@@ -249,21 +298,59 @@ class Matcher:
     # -- matching -----------------------------------------------------------------
 
     def _lookup(self, token: str) -> tuple[tuple[str, float], ...]:
+        """A query word's index keys with their similarity (remembered: words repeat)."""
+        found = self._lookups.get(token)
+        if found is None:
+            if len(self._lookups) >= LOOKUP_CACHE:
+                self._lookups.clear()
+            found = self._lookups[token] = self._look_up(token)
+        return found
+
+    def _look_up(self, token: str) -> tuple[tuple[str, float], ...]:
         keys = self.analyzer.keys(token)
         found = tuple((k, 1.0) for k in keys if k in self._index or k in self._faq_index)
         if found:
             return found
-        split = self._split_compound(token)
+        found = self._inflected(token)
+        if found:
+            return found
+        ordinary = is_ordinary_word(token)
+        # an established word ("burgemeester", "binnenstad") means more than its parts
+        split = () if ordinary and is_common_word(token) else self._split_compound(token)
         if split:
             return split
+        if ordinary:
+            return ()  # a real word the knowledge does not use is not a typo of one it does
         if len(token) >= FUZZY_MIN_LENGTH:
             return self._fuzzy(token)
+        if len(token) == FUZZY_MIN_LENGTH - 1:
+            return self._swapped(token)
         return ()
+
+    def _inflected(self, token: str) -> tuple[tuple[str, float], ...]:
+        """Another form of a knowledge word the stemmer keeps apart: "ziekmelden" for
+        "ziekmelding", "reservering" for "reserveren"."""
+        for suffix, others in _INFLECTIONS:
+            if token.endswith(suffix) and len(token) - len(suffix) >= INFLECTION_MIN_ROOT:
+                root = token[: -len(suffix)]
+                for other in others:
+                    keys = self.analyzer.keys(root + other)
+                    found = tuple((k, INFLECTION_FACTOR) for k in keys if k in self._index)
+                    if found:
+                        return found
+        return ()
+
+    def _swapped(self, token: str) -> tuple[tuple[str, float], ...]:
+        """A short typo is taken only as two letters swapped ("lfit" -> "lift")."""
+        word = self._anagrams.get("".join(sorted(token)))
+        if word is None or Levenshtein.distance(token, word) > 2:
+            return ()
+        return tuple((k, FUZZY_MIN_SIMILARITY) for k in self._surface[word])
 
     def _split_compound(self, token: str) -> tuple[tuple[str, float], ...]:
         best: tuple[tuple[str, float], ...] = ()
         best_head = 0
-        for cut in range(COMPOUND_MIN_PART, len(token) - COMPOUND_MIN_PART + 1):
+        for cut in range(COMPOUND_MIN_PART, len(token) - COMPOUND_MIN_HEAD + 1):
             head = token[cut:]
             head_keys = [k for k in self.analyzer.keys(head) if k in self._index]
             if not head_keys or len(head) <= best_head:
@@ -291,7 +378,7 @@ class Matcher:
             found = process.extractOne(
                 token,
                 words,
-                scorer=Levenshtein.normalized_similarity,
+                scorer=OSA.normalized_similarity,  # two letters swapped is one slip
                 # rapidfuzz turns the cut-off into a whole edit distance: stay just below
                 score_cutoff=(FUZZY_MIN_SIMILARITY if best is None else best[1]) - 0.005,
             )
@@ -346,16 +433,49 @@ class Matcher:
             Candidate(self._faqs[f][0], round(score, 3), self._faqs[f][1])
             for f, score in top(faq_scores, 5)
         ]
-        decision, topic = self._decide(products, self._cues_in(tokens), faq, is_question, unknown)
+        cues = self._cues_in(tokens)
+        own_evidence = self._without_cues(tokens, cues, products)
+        decision, topic = self._decide(
+            products, cues, faq, is_question, unknown, terms, own_evidence
+        )
         return Match(decision, tuple(products), tuple(faq), is_question, topic)
+
+    def _without_cues(
+        self,
+        tokens: list[str],
+        cues: list[tuple[str, tuple[str, ...], int]],
+        products: list[Candidate],
+    ) -> bool:
+        """Does the top product keep evidence of its own once the words of the out-of-scope
+        subjects are set aside: a word of its name or synonyms ("pasje" in "pasje kwijt in
+        de trein") and a clear score on the rest of the message ("verlengen" alone is not
+        enough)?"""
+        if not cues or not products:
+            return False
+        gone = {i for _topic, cue, start in cues for i in range(start, start + len(cue))}
+        own = self._own[self._target_index[products[0].product_id]]
+        rest = [token for i, token in enumerate(tokens) if i not in gone]
+        named = any(
+            any(k in own for k, _ in self._lookup(token))
+            for token in rest
+            if self.analyzer.is_content(token)
+        )
+        if not named:
+            return False
+        _tokens, terms, phrases, _unknown = self._analyse(" ".join(rest))
+        scores = self._index.score(terms, phrases, PHRASE_BONUS)
+        target = self._target_index[products[0].product_id]
+        return float(scores[target]) >= self.thresholds.none_below * 2
 
     def _decide(
         self,
         products: list[Candidate],
-        topics: list[tuple[str, tuple[str, ...]]],
+        topics: list[tuple[str, tuple[str, ...], int]],
         faq: list[Candidate],
         is_question: bool,
         unknown: float,
+        terms: list[_Term],
+        own_evidence: bool,
     ) -> tuple[Decision, str | None]:
         t = self.thresholds
         top = products[0] if products else None
@@ -363,9 +483,22 @@ class Matcher:
             return Decision.NONE, (topics[0][0] if topics else None)
         if unknown > t.unknown_share and top.score < t.none_below * 2:
             return Decision.NONE, None  # mostly words the knowledge never uses: not ours
-        for topic, cue in topics:
-            if not self._covers(top.product_id, cue):
+        # An out-of-scope setting ("thuis", "in mijn tuin") vetoes any product that does not
+        # cover it; an out-of-scope subject ("de trein", "aandelen") only when the product
+        # has too little evidence of its own without the subject's words.
+        for topic, cue, _start in topics:
+            if self._covers(top.product_id, cue):
+                continue
+            if topic in self._settings or not own_evidence:
                 return Decision.NONE, topic
+        # Evidence: a word of the product's own name, synonyms or description, besides the
+        # words of an out-of-scope setting it happens to share ("thuis" in a home office).
+        setting = {
+            k for _topic, cue, _s in topics for token in cue for k in self.analyzer.keys(token)
+        }
+        strong = self._strong[self._target_index[top.product_id]]
+        if not any(k in strong and k not in setting for term in terms for k, _ in term):
+            return Decision.NONE, (topics[0][0] if topics else None)
         if self._knowledge.products[top.product_id].is_redirect:
             return Decision.REDIRECT, None
         if (
@@ -395,21 +528,28 @@ class Matcher:
             self._vocabularies[target] = words
         return words
 
-    def _cue_key(self, token: str) -> str:
-        return self.analyzer.keys(token)[0]
-
-    def _cues_in(self, tokens: list[str]) -> list[tuple[str, tuple[str, ...]]]:
-        """Out-of-scope topics whose cue phrases occur in the message, with the words used."""
-        keys = [self._cue_key(token) for token in tokens]
-        found: list[tuple[str, tuple[str, ...]]] = []
-        for start, key in enumerate(keys):
-            for phrase, topic in self._cues.get(key, ()):
-                if tuple(keys[start : start + len(phrase)]) == phrase:
-                    found.append((topic, tuple(tokens[start : start + len(phrase)])))
+    def _cues_in(self, tokens: list[str]) -> list[tuple[str, tuple[str, ...], int]]:
+        """Out-of-scope cue phrases in the message: (topic, words, position)."""
+        found: list[tuple[str, tuple[str, ...], int]] = []
+        for start, token in enumerate(tokens):
+            for phrase, topic in self._cues.get(token, ()):
+                if tuple(tokens[start : start + len(phrase)]) == phrase:
+                    found.append((topic, phrase, start))
+            if len(token) >= CUE_PART_MIN + 3 and token not in self._cues:
+                for part, topic in self._cue_parts:
+                    if len(token) - len(part) < 3:
+                        continue  # an inflection ("trouwens", "speeches"), not a compound
+                    if token.startswith(part) or token.endswith(part):
+                        found.append((topic, (token,), start))
+                        break
         return found
 
     def _covers(self, product_id: str, cue: tuple[str, ...]) -> bool:
         """Does the product's own vocabulary use the cue's content words ('thuis' for home office)?"""
         words = self._vocabulary(product_id)
         content = [token for token in cue if self.analyzer.is_content(token)]
-        return bool(content) and all(token in words for token in content)
+        # a part of a compound counts: "prive" is in "privepakketten"
+        return bool(content) and all(
+            token in words or any(token in word for word in words if len(word) > len(token))
+            for token in content
+        )

@@ -10,6 +10,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -91,6 +92,9 @@ class Product(Strict):
     price: Price | None = None  # the charge as figures, for charge-back (reports)
     charter: Text | None = None
     fields: list[FieldKind] = []
+    # what "when" asks: a day and a time (an order, a booking), or only a day (a permit's
+    # first day, a print deadline); a time given anyway is kept
+    when: Literal["datetime", "date"] = "datetime"
     faq: Annotated[list[FaqEntry], Field(max_length=10)] = []
     redirect: Text | None = None
 
@@ -135,12 +139,67 @@ class BusinessHours(Strict):
         return self
 
 
+GAP = "..."  # in an emergency phrase: up to MAX_GAP other words
+MAX_GAP = 4
+_GROUP = re.compile(r"^<([a-z0-9_]+)>$")
+_GROUP_NAME = re.compile(r"^[a-z0-9_]+$")
+# One position of an emergency phrase: its folded alternatives (a word, or a prefix
+# ending in "*"), or None for a gap.
+PhraseSlot = tuple[str, ...] | None
+
+
+def _emergency_word(word: str) -> str:
+    """One alternative of a phrase position, folded: a word, or a prefix ending in '*'."""
+    from knowledge.text import fold  # knowledge.text imports this module
+
+    prefix = word.endswith("*")
+    folded = fold(word[:-1] if prefix else word)
+    if not folded or " " in folded:
+        raise ValueError(f"{word!r} must be one word")
+    if prefix and len(folded) < 3:
+        raise ValueError(f"{word!r}: a prefix needs at least 3 letters before the '*'")
+    return folded + "*" if prefix else folded
+
+
+def emergency_phrase(phrase: str, groups: dict[str, list[str]]) -> tuple[PhraseSlot, ...]:
+    """The positions of an emergency phrase (see docs/KNOWLEDGE.md, "Emergencies"):
+    words in order, ``a|b`` for alternatives, ``word*`` for a prefix, ``<group>`` for the
+    words of ``emergency_groups``, ``...`` for up to MAX_GAP other words."""
+    slots: list[PhraseSlot] = []
+    for token in phrase.split():
+        if token == GAP:
+            if not slots or slots[-1] is None:
+                raise ValueError(f"{phrase!r}: '...' must stand between two words")
+            slots.append(None)
+            continue
+        if "|" not in token and "*" not in token and not _GROUP.match(token):
+            from knowledge.text import fold
+
+            slots.extend((word,) for word in fold(token).split())  # "z'n", "co-worker"
+            continue
+        alternatives: list[str] = []
+        for part in token.split("|"):
+            group = _GROUP.match(part)
+            if group is None:
+                alternatives.append(_emergency_word(part))
+            elif group[1] in groups:
+                alternatives.extend(groups[group[1]])
+            else:
+                raise ValueError(f"{phrase!r}: unknown group <{group[1]}> (emergency_groups)")
+        slots.append(tuple(dict.fromkeys(alternatives)))
+    if not slots or slots[-1] is None:
+        raise ValueError(f"{phrase!r}: a phrase needs words and cannot end with '...'")
+    return tuple(slots)
+
+
 class EmergencyRule(Strict):
-    """Words that make a message an emergency: the instruction first, then a P1 ticket
-    for ``product``."""
+    """Phrases that make a message an emergency: the instruction first, then a P1 ticket
+    for ``product``. A phrase does not count where one of the ``exceptions`` covers one of
+    its words ("fire" in "fire drill")."""
 
     product: NonEmpty
     words: Phrases
+    exceptions: Phrases | None = None
 
 
 class Organisation(Strict):
@@ -149,9 +208,88 @@ class Organisation(Strict):
     business_hours: BusinessHours
     holidays: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     buildings: list[NonEmpty]
+    # Named places per building: the Dutch name -> other words for it (English), e.g.
+    # {"Werf": {"kantine": ["canteen"]}}. A building plus one of these is a whole location.
+    places: dict[NonEmpty, dict[NonEmpty, list[NonEmpty]]] = {}
     emergency: Text
+    # Word groups for the emergency phrases: "<persoon>" in a phrase is any of its words.
+    emergency_groups: dict[str, list[NonEmpty]] = {}
     emergencies: list[EmergencyRule] = []
     frontoffice_contact: Text
+
+    @field_validator("places", mode="before")
+    @classmethod
+    def _no_aliases_is_empty(cls, value: object) -> object:
+        if isinstance(value, dict):  # "atrium:" without other words
+            return {
+                building: (
+                    {name: [] if aliases is None else aliases for name, aliases in places.items()}
+                    if isinstance(places, dict)
+                    else places
+                )
+                for building, places in value.items()
+            }
+        return value
+
+    @field_validator("places")
+    @classmethod
+    def _places_of_known_buildings(
+        cls, value: dict[str, dict[str, list[str]]], info: ValidationInfo
+    ) -> dict[str, dict[str, list[str]]]:
+        from knowledge.text import fold
+
+        buildings = {fold(b): b for b in info.data.get("buildings") or []}
+        out: dict[str, dict[str, list[str]]] = {}
+        for building, places in value.items():
+            if fold(building) not in buildings:
+                raise ValueError(f"{building!r} is not one of the buildings")
+            seen: dict[str, str] = {}
+            for name, aliases in places.items():
+                for word in (name, *aliases):
+                    key = fold(word)
+                    if key in buildings:
+                        raise ValueError(f"{building}: {word!r} is the name of a building")
+                    if seen.setdefault(key, name) != name:
+                        raise ValueError(
+                            f"{building}: {word!r} names both {seen[key]!r} and {name!r}"
+                        )
+            out[buildings[fold(building)]] = places
+        return out
+
+    @field_validator("emergency_groups")
+    @classmethod
+    def _emergency_groups(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for name, words in value.items():
+            if not _GROUP_NAME.match(name):
+                raise ValueError(f"group name {name!r}: use a-z, 0-9 and _")
+            if any(_GROUP.match(w) for w in words):
+                raise ValueError(f"group {name!r}: a group cannot name another group")
+            try:
+                out[name] = list(dict.fromkeys(_emergency_word(w) for w in words))
+            except ValueError as exc:
+                raise ValueError(f"group {name!r}: {exc}") from None
+        return out
+
+    @field_validator("emergencies")
+    @classmethod
+    def _emergency_phrases(
+        cls, value: list[EmergencyRule], info: ValidationInfo
+    ) -> list[EmergencyRule]:
+        if "emergency_groups" not in info.data:
+            return value  # the groups have a problem of their own, reported already
+        groups = info.data["emergency_groups"]
+        problems = []
+        for rule in value:
+            for phrases in (rule.words, rule.exceptions):
+                for _, phrase in phrases.all() if phrases else []:
+                    try:
+                        emergency_phrase(phrase, groups)
+                    except ValueError as exc:
+                        problems.append(f"{rule.product}: {exc}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
     @field_validator("timezone")
     @classmethod

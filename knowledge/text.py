@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import snowballstemmer
+from wordfreq import zipf_frequency
 
 from knowledge.model import Language
 
@@ -32,6 +33,33 @@ def stems(token: str) -> tuple[str, ...]:
         nl = _STEMMERS[0].stemWord(token)
         en = _STEMMERS[1].stemWord(token)
     return (nl,) if nl == en else (nl, en)
+
+
+# A word at least this common (Zipf scale: 3 = once per million words) in Dutch or English
+# is an ordinary word: never "corrected" into a catalogue word as if it were a typo.
+# Typos of catalogue words score 0 ("verwarmnig", "parkeergarge"); rare real words
+# ("dimmer" 2.4) and misspellings that happen to exist ("toliet" 1.5) stay below 2.5.
+ORDINARY_ZIPF = 2.5
+
+
+@lru_cache(maxsize=200_000)
+def is_ordinary_word(token: str) -> bool:
+    """Is a folded token a real, ordinary word of Dutch or English (wordfreq)?"""
+    return (
+        zipf_frequency(token, "nl", wordlist="best") >= ORDINARY_ZIPF
+        or zipf_frequency(token, "en", wordlist="best") >= ORDINARY_ZIPF
+    )
+
+
+COMMON_ZIPF = 3.5  # an established word: not split as a compound ("burgemeester")
+
+
+@lru_cache(maxsize=200_000)
+def is_common_word(token: str) -> bool:
+    return (
+        zipf_frequency(token, "nl", wordlist="best") >= COMMON_ZIPF
+        or zipf_frequency(token, "en", wordlist="best") >= COMMON_ZIPF
+    )
 
 
 _APOSTROPHE = re.compile(r"[’'`´]")

@@ -497,3 +497,58 @@ async def test_many_missing_fields_come_as_one_form(chat: Chat, app_client: Test
     await chat.click(verb, data)
     [ticket] = await tickets_of(app_client)
     assert (ticket.fields["persons"], ticket.fields["cost_centre"]) == (8, "4711")
+
+
+# -- named places and visitors with their companies ------------------------------------------------
+
+
+async def test_a_named_place_in_a_building_needs_no_floor_or_room(
+    chat: Chat, app_client: TestClient
+) -> None:
+    await chat.say("De verlichting in de fietsenstalling van de Werf is kapot")
+    summary = chat.text()
+    assert "Klopt dit?" in summary and "Werf, fietsenstalling" in summary, summary
+    assert "Op welke verdieping" not in summary
+    number = await confirm(chat)
+    ticket = await service(app_client).get(number)
+    assert ticket.product_id == "storing.verlichting"
+    assert ticket.fields["location"] == "Werf, fietsenstalling"
+
+
+async def test_visitors_named_with_their_companies_in_one_message_are_two(
+    chat: Chat, app_client: TestClient
+) -> None:
+    await chat.say(
+        "Ik wil twee bezoekers aanmelden voor morgen om 10 uur in het Stadskantoor, kamer 2.14: "
+        "Mark Jansen from Arcadis and Lisa Bos from Witteveen+Bos"
+    )
+    if "Klopt dit?" in chat.text():
+        summary = chat.cards()[-1]
+    else:  # the bot asks which of the visitor products: the message's details are kept
+        summary = await chat.press("Bezoeker aanmelden")
+    text = str(summary)
+    assert "Klopt dit?" in text, text
+    assert "Mark Jansen (Arcadis); Lisa Bos (Witteveen+Bos)" in text
+    verb, data = buttons(summary)["Bevestigen"]
+    await chat.click(verb, data)
+    [ticket] = await tickets_of(app_client)
+    assert ticket.product_id == "bezoek.aanmelden"
+    assert ticket.fields["visitors"] == ["Mark Jansen (Arcadis)", "Lisa Bos (Witteveen+Bos)"]
+    assert ticket.fields["location"] == "Stadskantoor, 2e verdieping, kamer 2.14"
+
+
+async def test_a_named_place_answers_the_location_question(
+    chat: Chat, app_client: TestClient
+) -> None:
+    await chat.say("de verwarming doet het niet")
+    assert "Noem het gebouw" in chat.text()
+    await chat.say("Werf")
+    assert "Op welke verdieping" in chat.text() and "de kantine" in chat.text()
+    await chat.say("in de kantine")
+    assert "Klopt dit?" in chat.text() and "Werf, kantine" in chat.text(), chat.text()
+    number = await confirm(chat)
+    assert (await service(app_client).get(number)).fields["location"] == "Werf, kantine"
+    # a place only one building has answers the whole question at once
+    await chat.say("de verwarming doet het niet")
+    await chat.say("de raadzaal")
+    assert "Klopt dit?" in chat.text() and "Stadskantoor, raadzaal" in chat.text()

@@ -21,6 +21,7 @@ from dialogs.extract import (
     parse_visitors,
     parse_visitors_csv,
     parse_when,
+    visitors_in_message,
 )
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -499,6 +500,113 @@ def test_parse_visitors(text: str, expected: list[Visitor]) -> None:
 def test_parse_visitors_caps_the_list() -> None:
     text = "\n".join(f"Bezoeker {i}" for i in range(700))
     assert len(parse_visitors(text)) == 500
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Pieter de Vries van Arcadis en Sanne Koster van Royal HaskoningDHV",
+            [Visitor("Pieter de Vries", "Arcadis"), Visitor("Sanne Koster", "Royal HaskoningDHV")],
+        ),
+        (
+            "Mark Jansen from Arcadis, Lisa Bos from Witteveen+Bos",
+            [Visitor("Mark Jansen", "Arcadis"), Visitor("Lisa Bos", "Witteveen+Bos")],
+        ),
+        (
+            "Mark Jansen from Arcadis and Lisa Bos from Witteveen+Bos",
+            [Visitor("Mark Jansen", "Arcadis"), Visitor("Lisa Bos", "Witteveen+Bos")],
+        ),
+        (
+            "Mark Jansen from Arcadis\nLisa Bos from Witteveen+Bos",
+            [Visitor("Mark Jansen", "Arcadis"), Visitor("Lisa Bos", "Witteveen+Bos")],
+        ),
+        (
+            "Mark Jansen from Arcadis, Lisa Bos from Witteveen+Bos\n"
+            "Could you make sure their badges are ready at reception? Thanks!",
+            [Visitor("Mark Jansen", "Arcadis"), Visitor("Lisa Bos", "Witteveen+Bos")],
+        ),
+        (
+            "Jan Jansen (Acme)\nPiet Pietersen (Foo BV)\nZe hebben een afspraak met mij.",
+            [Visitor("Jan Jansen", "Acme"), Visitor("Piet Pietersen", "Foo BV")],
+        ),
+        (
+            "Jan van Dijk\nJan van der Berg van Arcadis\nKees van KPN",
+            [
+                Visitor("Jan van Dijk"),
+                Visitor("Jan van der Berg", "Arcadis"),
+                Visitor("Kees", "KPN"),
+            ],
+        ),
+        ("Pieter van Dijk en Anna de Wit", [Visitor("Pieter van Dijk"), Visitor("Anna de Wit")]),
+        ("Jan en Piet en Klaas", [Visitor("Jan"), Visitor("Piet"), Visitor("Klaas")]),
+        ("Jansen en Zonen BV", [Visitor("Jansen en Zonen BV")]),
+        (
+            "Jan Jansen\nPiet Pietersen\n\nGroet, Marieke",
+            [Visitor("Jan Jansen"), Visitor("Piet Pietersen")],
+        ),
+        ("Wil de Boer, Ben Smit", [Visitor("Wil de Boer"), Visitor("Ben Smit")]),
+        (
+            "I have three guests coming: Mark Jansen from Arcadis, Lisa Bos from Witteveen+Bos "
+            "and Tom de Wit. Could you make sure their badges are ready?",
+            [
+                Visitor("Mark Jansen", "Arcadis"),
+                Visitor("Lisa Bos", "Witteveen+Bos"),
+                Visitor("Tom de Wit"),
+            ],
+        ),
+        ("Ze hebben een afspraak met mij.", []),
+    ],
+)
+def test_parse_visitors_names_companies_and_sentences(text: str, expected: list[Visitor]) -> None:
+    assert parse_visitors(text) == expected
+
+
+def test_a_stated_count_picks_the_reading_that_agrees() -> None:
+    text = "Jan Jansen, Arcadis, Lisa Bos, Witteveen"
+    assert len(parse_visitors(text)) == 4
+    assert parse_visitors(text, expected=2) == [
+        Visitor("Jan Jansen", "Arcadis"),
+        Visitor("Lisa Bos", "Witteveen"),
+    ]
+    # names that disagree with the count are kept; none is made up
+    assert parse_visitors("Jan Jansen en Piet Pietersen", expected=3) == [
+        Visitor("Jan Jansen"),
+        Visitor("Piet Pietersen"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Ik wil twee bezoekers aanmelden: Pieter de Vries van Arcadis en Sanne Koster van "
+            "Royal HaskoningDHV",
+            [Visitor("Pieter de Vries", "Arcadis"), Visitor("Sanne Koster", "Royal HaskoningDHV")],
+        ),
+        (
+            "guests: Mark Jansen from Arcadis, Lisa Bos from Witteveen+Bos",
+            [Visitor("Mark Jansen", "Arcadis"), Visitor("Lisa Bos", "Witteveen+Bos")],
+        ),
+        (
+            "Ik wil twee bezoekers aanmelden voor morgen om 10:00 in het Stadskantoor, kamer 2.14: "
+            "Mark Jansen from Arcadis and Lisa Bos from Witteveen+Bos",
+            [Visitor("Mark Jansen", "Arcadis"), Visitor("Lisa Bos", "Witteveen+Bos")],
+        ),
+        (
+            "Ik krijg morgen 2 gasten: Jan Jansen en Piet Pietersen. Ze hebben een afspraak met mij.",
+            [Visitor("Jan Jansen"), Visitor("Piet Pietersen")],
+        ),
+        (
+            "Ik wil bezoekers aanmelden voor morgen om 10 uur\nJan Jansen\nPiet Pietersen",
+            [Visitor("Jan Jansen"), Visitor("Piet Pietersen")],
+        ),
+        ("Ik wil een bezoeker aanmelden voor morgen om 10 uur", []),
+        ("Bezoekers morgen om 10:00 in de raadzaal", []),
+    ],
+)
+def test_visitors_in_a_first_message(text: str, expected: list[Visitor]) -> None:
+    assert visitors_in_message(text, parse_persons(text)) == expected
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ ambiguous in its docstring:
 ``_text``
     Folding, masking, word matching, numbers and month names (shared helpers).
 ``location``
-    Building, floor and room (:class:`Location`, :func:`parse_location`).
+    Building, floor, room and named place (:class:`Location`, :func:`parse_location`).
 ``persons``
     Numbers of persons (:func:`parse_persons`, :func:`parse_count`).
 ``plates``
@@ -26,7 +26,7 @@ ambiguous in its docstring:
     Dates and times (:class:`When`, :func:`parse_when`).
 ``visitors``
     Visitor lists and CSV files (:class:`Visitor`, :func:`parse_visitors`,
-    :func:`parse_visitors_csv`).
+    :func:`visitors_in_message`, :func:`parse_visitors_csv`).
 ``fields``
     The first message (:func:`extract_fields`).
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from dialogs.entities._text import _fold, _has_digit, _mask
 from dialogs.entities.cost_centre import _cost_centre
-from dialogs.entities.location import _location
+from dialogs.entities.location import Places, _location
 from dialogs.entities.persons import _persons
 from dialogs.entities.plates import _plates
 from dialogs.entities.when import _misc_spans, _when
@@ -15,8 +15,11 @@ from dialogs.entities.when import _misc_spans, _when
 __all__ = ["extract_fields"]
 
 
-def extract_fields(text: str, now: dt.datetime, buildings: Sequence[str]) -> dict[str, object]:
-    """The intake fields really present in a first message.
+def extract_fields(
+    text: str, now: dt.datetime, buildings: Sequence[str], places: Places | None = None
+) -> dict[str, object]:
+    """The intake fields really present in a first message (``places``: the named places
+    per building, see :mod:`dialogs.entities.location`).
 
     Keys among "location" (Location), "when" (When), "persons" (int), "plate" (str)
     and "cost_centre" (str). Location, persons, cost centre and plate are read
@@ -25,7 +28,7 @@ def extract_fields(text: str, now: dt.datetime, buildings: Sequence[str]) -> dic
     folded = _fold(text)
     has_digit = _has_digit(folded)
     fields: dict[str, object] = {}
-    location, spans = _location(folded, buildings, has_digit)
+    location, spans = _location(folded, buildings, has_digit, places)
     if location is not None:
         fields["location"] = location
     persons, person_spans = _persons(folded)

@@ -1,4 +1,4 @@
-"""Location: building, floor and room.
+"""Location: building, floor, room and named place.
 
 Rules chosen where the language is ambiguous:
 
@@ -13,14 +13,26 @@ a typo is looked for only when the first three letters are right (speed).
 "Stadskantoor". A room needs a cue word (kamer, ruimte, lokaal, zaal, room, also
 ending a compound: "koffiekamer 1.02") or building-room notation with one letter
 ("B1.07", not "v1.07"). With a dotted room number and no floor given, the
-digits before the dot are the floor ("2.14" -> 2). "op 3" is a floor unless a
-month, time, unit or counted noun follows ("op 3 december", "op 3 plekken").
+digits before the dot are the floor ("2.14" -> 2). Toilets, pantries, kitchens and
+offices are rooms only with a dotted number ("damestoilet 3.02"; not "de toiletten 3
+keer"). "op 3" is a floor unless a month, time, unit or counted noun follows ("op 3
+december", "op 3 plekken").
+
+A named place is one of the organisation's places of a building (``places``: building
+-> Dutch name -> other words for it), matched like a building (case and accents
+ignored; typos in words of five letters or more whose first three letters are right)
+and also in the plural ("kantines", "archieven", "raadzalen"). Floor and room words
+are read first, so "kelder" stays a floor. A place word right after "een", "a" or
+"an" is not a named place ("een parkeerplaats"). When the building is not named and
+only one building has the place, the place gives the building ("de raadzaal"); when
+the text names a building, the place is looked up in that building first, else it is
+kept as written (the employee said it).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -37,7 +49,10 @@ from dialogs.entities._text import (
     _words,
 )
 
-__all__ = ["Location", "parse_location"]
+__all__ = ["Location", "Places", "parse_location"]
+
+# Building -> the Dutch name of a named place -> other words for it (organisation.yaml).
+Places = Mapping[str, Mapping[str, Sequence[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,21 +60,26 @@ class Location:
     building: str | None
     floor: int | None
     room: str | None
+    place: str | None = None  # a named place of the building, its Dutch name ("kantine")
 
     def describe(self, language: str) -> str:
-        """ "Stadskantoor, 2e verdieping, kamer 2.14"; the parts that are None left out."""
+        """ "Stadskantoor, 2e verdieping, kamer 2.14", "Werf, kantine"; the parts that are
+        None left out."""
         english = language.lower().startswith("en")
         parts: list[str] = []
         if self.building:
             parts.append(self.building)
         if self.floor is not None:
             parts.append(_describe_floor(self.floor, english))
+        if self.place:
+            parts.append(self.place)
         if self.room:
             parts.append(f"{'room' if english else 'kamer'} {self.room}")
         return ", ".join(parts)
 
     def same_place(self, other: Location) -> bool:
-        """Same building and room, or (no room on either side) same building and floor."""
+        """Same building and room; else (no room on either side) same building and named
+        place; else (no place either) same building and floor."""
         if not self.building or not other.building:
             return False
         if _fold(self.building) != _fold(other.building):
@@ -67,6 +87,10 @@ class Location:
         if self.room or other.room:
             return bool(self.room and other.room) and _fold(self.room or "") == _fold(
                 other.room or ""
+            )
+        if self.place or other.place:
+            return bool(self.place and other.place) and _fold(self.place or "") == _fold(
+                other.place or ""
             )
         return self.floor == other.floor
 
@@ -101,6 +125,12 @@ _ROOM_CODE = r"(?:[a-z]{1,2}-?)?\d{1,2}\.\d{1,3}[a-z]?|(?:[a-z]{1,2}-?)?\d{1,4}[
 _ROOM_RE = re.compile(
     rf"{_ROOM_CUE}\.?\s*(?:(?:nr|no|nummer|number)\.?\s*)?[:#]?\s*"
     rf"(?P<room>{_ROOM_CODE})(?![\w]|[.,:/-]\d)"
+)
+# Rooms that are rooms only with a dotted number ("damestoilet 3.02", "pantry 2.10"): with
+# a plain number these words are as often counted ("de toiletten 3 keer per dag").
+_DOTTED_ROOM_RE = re.compile(
+    r"(?:toilet(?:ten|s)?|wc|pantry|keuken|office)\.?\s*(?:(?:nr|no|nummer|number)\.?\s*)?"
+    r"[:#]?\s*(?P<room>(?:[a-z]{1,2}-?)?\d{1,2}\.\d{1,3}[a-z]?)(?![\w]|[.,:/-]\d)"
 )
 # Building-room notation: one letter (not "v", for versions), floor, dot, number.
 _BARE_ROOM_RE = re.compile(r"(?<![\w.-])(?P<room>[a-uw-z]-?\d{1,2}\.\d{2,3})(?![\w]|[.,]\d)")
@@ -286,6 +316,129 @@ def _keep(scores: dict[str, tuple[float, int, Span]], name: str, score: float, s
         scores[name] = (score, span[0], span)
 
 
+# -- named places ---------------------------------------------------------------------------
+
+_VOWELS = frozenset("aeiou")
+_INDEFINITE_RE = re.compile(r"(?:^|[^a-z0-9])(?:een|a|an)\s+$")
+_PlacesKey = tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...]
+
+
+def _plurals(word: str) -> set[str]:
+    """A word and its likely plurals, Dutch and English (a few impossible forms do no harm)."""
+    forms = {word, word + "s"}
+    last = word[-1:]
+    if last == "e":
+        forms.add(word + "n")  # garage -> garagen (and garages above)
+    elif last not in _VOWELS:
+        forms.add(word + "en")  # stalling -> stallingen, magazijn -> magazijnen
+        if last == "f":
+            forms.add(word[:-1] + "ven")  # archief -> archieven
+        if len(word) >= 3 and word[-2] == word[-3] and word[-2] in _VOWELS:
+            forms.add(word[:-2] + last + "en")  # zaal -> zalen
+        elif len(word) >= 3 and word[-2] in _VOWELS and word[-3] not in _VOWELS:
+            forms.add(word + last + "en")  # terras -> terrassen
+        if last in "sxh":
+            forms.add(word + "es")  # (English) boxes, benches
+    return forms
+
+
+@dataclass(frozen=True, slots=True)
+class _PlaceIndex:
+    exact: re.Pattern[str] | None
+    forms: dict[str, dict[str, str]]  # form, words joined without spaces -> building -> place
+    fuzzy: dict[str, tuple[str, ...]]  # first three letters -> names of five letters or more
+
+
+def _places_key(places: Places) -> _PlacesKey:
+    return tuple(
+        (building, tuple((name, tuple(words)) for name, words in named.items()))
+        for building, named in places.items()
+    )
+
+
+@lru_cache(maxsize=64)
+def _place_index(key: _PlacesKey) -> _PlaceIndex:
+    forms: dict[str, dict[str, str]] = {}
+    patterns: set[str] = set()
+    fuzzy: dict[str, list[str]] = {}
+    for building, named in key:
+        for name, words in named:
+            for word in (name, *words):
+                tokens = _TOKEN_RE.findall(_fold(word))
+                if not tokens:
+                    continue
+                base = "".join(tokens)
+                if len(base) >= _MIN_FUZZY_LEN and base not in fuzzy.get(base[:3], []):
+                    # typos only against the words as written: a plural would let
+                    # "receptionist" pass for "receptions"
+                    fuzzy.setdefault(base[:3], []).append(base)
+                for last in _plurals(tokens[-1]):
+                    form = [*tokens[:-1], last]
+                    forms.setdefault("".join(form), {}).setdefault(building, name)
+                    patterns.add(r"[\s-]*".join(map(re.escape, form)))
+    alternatives = sorted(patterns, key=len, reverse=True)
+    exact = re.compile(rf"(?:{'|'.join(alternatives)})(?![a-z0-9])") if alternatives else None
+    return _PlaceIndex(exact, forms, {head: tuple(f) for head, f in fuzzy.items()})
+
+
+def _find_place(
+    folded: str, places: Places, building: str | None
+) -> tuple[str, str | None, Span] | None:
+    """The named place in ``folded``: (its Dutch name, the building it gives or None, span).
+
+    The place is looked up in ``building`` when one is named; a place no building has
+    under that word is kept under its first building's name."""
+    if not places:
+        return None
+    index = _place_index(_places_key(places))
+    found: list[tuple[str, Span]] = []  # (form, span), in text order
+    if index.exact is not None:
+        for match in _word_matches(index.exact, folded):
+            if not _INDEFINITE_RE.search(folded, 0, match.start()):
+                found.append(("".join(_TOKEN_RE.findall(match.group())), match.span()))
+    if not found:
+        found = _fuzzy_places(folded, index)
+    if not found:
+        return None
+    if building is not None:
+        for form, span in found:
+            owners = index.forms[form]
+            if building in owners:
+                return owners[building], None, span
+    form, span = found[0]
+    owners = index.forms[form]
+    name = next(iter(owners.values()))
+    if building is None and len(owners) == 1:
+        return name, next(iter(owners)), span
+    return name, None, span
+
+
+def _fuzzy_places(folded: str, index: _PlaceIndex) -> list[tuple[str, Span]]:
+    """Typos: a word, or two words written together, within ``fuzz.ratio`` 85 of a form."""
+    tokens = list(_TOKEN_RE.finditer(folded))
+    best: tuple[float, str, Span] | None = None
+    for i, token in enumerate(tokens):
+        if token.start() and folded[token.start() - 1].isalnum():
+            continue
+        if _INDEFINITE_RE.search(folded, 0, token.start()):
+            continue
+        candidates = [(token.group(), token.span())]
+        if i + 1 < len(tokens):
+            candidates.append(
+                (token.group() + tokens[i + 1].group(), (token.start(), tokens[i + 1].end()))
+            )
+        for text, span in candidates:
+            if len(text) < _MIN_FUZZY_LEN:
+                continue
+            for form in index.fuzzy.get(text[:3], ()):
+                if abs(len(form) - len(text)) > max(2, len(form) // 5):
+                    continue
+                score = fuzz.ratio(text, form, score_cutoff=_FUZZY_CUTOFF)
+                if score and (best is None or score > best[0]):
+                    best = (score, form, span)
+    return [(best[1], best[2])] if best else []
+
+
 def _floor_from_match(match: re.Match[str]) -> int | None:
     groups = match.groupdict()
     for key in ("num", "num2", "num3", "op"):
@@ -323,14 +476,18 @@ _FLOOR_HINTS = (
 
 
 def _location(
-    folded: str, buildings: Sequence[str], has_digit: bool
+    folded: str, buildings: Sequence[str], has_digit: bool, places: Places | None = None
 ) -> tuple[Location | None, list[Span]]:
-    """The location and the spans of every room and floor expression (for masking)."""
+    """The location and the spans of every room, floor, building and place (for masking)."""
     spans: list[Span] = []
     room: str | None = None
     if has_digit:
         # A room cue may end a compound ("koffiekamer 1.02", "stilteruimte 3.10").
-        for match in [*_ROOM_RE.finditer(folded), *_word_matches(_BARE_ROOM_RE, folded)]:
+        cued = sorted(
+            [*_ROOM_RE.finditer(folded), *_DOTTED_ROOM_RE.finditer(folded)],
+            key=lambda m: m.start(),
+        )
+        for match in [*cued, *_word_matches(_BARE_ROOM_RE, folded)]:
             if room is None:
                 room = match.group("room").upper()
             spans.append(match.span())
@@ -352,12 +509,20 @@ def _location(
     if found:
         building, span = found
         spans.append(span)
-    if building is None and floor is None and room is None:
+    place: str | None = None
+    named = _find_place(_mask(folded, spans), places, building) if places else None
+    if named:
+        place, owner, span = named
+        building = building or owner
+        spans.append(span)
+    if building is None and floor is None and room is None and place is None:
         return None, spans
-    return Location(building, floor, room), spans
+    return Location(building, floor, room, place), spans
 
 
-def parse_location(text: str, buildings: Sequence[str]) -> Location | None:
-    """Building, floor and room in ``text``; None when none of the three is there."""
+def parse_location(
+    text: str, buildings: Sequence[str], places: Places | None = None
+) -> Location | None:
+    """Building, floor, room and named place in ``text``; None when none is there."""
     folded = _fold(text)
-    return _location(folded, buildings, _has_digit(folded))[0]
+    return _location(folded, buildings, _has_digit(folded), places)[0]

@@ -28,7 +28,8 @@ MAX_PERSONS = 10_000
 
 _PERSON_NOUN = (
     r"(?:personen|persoon|pers\.?|people|persons|person|man|mensen|deelnemers|deelnemer"
-    r"|gasten|gast|guests|guest|attendees|participants|bezoekers|visitors|pax)"
+    r"|gasten|gast|guests|guest|attendees|participants|bezoekers|visitors|pax"
+    r"|collegas|collega|colleagues|medewerkers|employees|staff|studenten|students|leerlingen)"
 )
 _NUM_OR_WORD = rf"(?:\d{{1,5}}|{_COUNT_ALT})"
 _PERSONS_RE = re.compile(
@@ -54,6 +55,13 @@ _PERSON_HINTS = (
     "bezoeker",
     "visitor",
     "pax",
+    "colleg",
+    "collea",
+    "medewerk",
+    "employee",
+    "staff",
+    "student",
+    "leerling",
 )
 
 
