@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dialogs.entities._text import Span as Span
 from dialogs.entities.cost_centre import parse_cost_centre, parse_cost_centre_answer
-from dialogs.entities.fields import extract_fields
+from dialogs.entities.fields import entity_spans, extract_fields, mask_entities
 from dialogs.entities.location import Location, Places, parse_location
 from dialogs.entities.persons import MAX_PERSONS as MAX_PERSONS
 from dialogs.entities.persons import parse_count, parse_persons
@@ -33,7 +33,9 @@ __all__ = [
     "Places",
     "Visitor",
     "When",
+    "entity_spans",
     "extract_fields",
+    "mask_entities",
     "parse_cost_centre",
     "parse_cost_centre_answer",
     "parse_count",

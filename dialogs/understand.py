@@ -33,7 +33,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from dialogs import intake
+from dialogs import extract, intake
 from dialogs.commands import command_for
 from dialogs.extract import Places
 from dialogs.intents import (
@@ -271,10 +271,12 @@ class Understander:
         """The matcher's reading, with the places it names set aside first: "de lampen in
         de fietsenstalling" is about lamps. Only when nothing fits without them is the whole
         text read ("hoe laat gaat de kantine open?")."""
-        whole = snapshot.matcher.match(text)
+        message = text
+        text = extract.mask_entities(text)  # names, codes, addresses: no evidence of a product
+        whole = snapshot.matcher.match(text, message)
         bare = self.place_words(snapshot.knowledge).sub(" ", text)
         if bare != text:
-            match = snapshot.matcher.match(bare)
+            match = snapshot.matcher.match(bare, message)
             if match.decision is not Decision.NONE and _place_decided(whole, match):
                 return match
         return whole

@@ -422,7 +422,9 @@ class Matcher:
             previous_token = token
         return tokens, terms, list(phrases), (unknown / len(seen) if seen else 1.0)
 
-    def match(self, text: str) -> Match:
+    def match(self, text: str, whole: str | None = None) -> Match:
+        """Match ``text``; ``whole`` is the full message when ``text`` has parts blanked
+        out (names, places): its out-of-scope cues still count ("de Albert Heijn")."""
         text = text[:2000]
         tokens, terms, phrases, unknown = self._analyse(text)
         is_question = self.analyzer.is_question(tokens, text)
@@ -433,8 +435,9 @@ class Matcher:
             Candidate(self._faqs[f][0], round(score, 3), self._faqs[f][1])
             for f, score in top(faq_scores, 5)
         ]
-        cues = self._cues_in(tokens)
-        own_evidence = self._without_cues(tokens, cues, products)
+        cue_tokens = tokens if whole is None else self.analyzer.tokens(whole[:2000])
+        cues = self._cues_in(cue_tokens)
+        own_evidence = self._without_cues(cue_tokens, cues, products)
         decision, topic = self._decide(
             products, cues, faq, is_question, unknown, terms, own_evidence
         )

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dialogs import extract
 from dialogs.extract import (
     Location,
     Visitor,
@@ -712,3 +713,16 @@ def test_a_long_message_yields_every_field() -> None:
     found = extract_fields(message, NOW, BUILDINGS)
     assert found["when"] == When(d(12, 2), t(10))
     assert found["cost_centre"] == "4711"
+
+
+def test_entity_spans_cover_names_codes_and_addresses_but_not_counts() -> None:
+    text = (
+        "Gerrit Bosman stopt; kostenplaats 43120, mail f.vandam@rivierstad.nl, "
+        "kenteken GH-512-K, voor 50 mensen. Can I ask Royal HaskoningDHV?"
+    )
+    found = {text[start:end] for start, end in extract.entity_spans(text)}
+    assert "Gerrit Bosman" in found and "Royal HaskoningDHV" in found
+    assert any("43120" in f for f in found) and any("GH-512-K" in f for f in found)
+    assert any("f.vandam@rivierstad.nl" in f for f in found)
+    assert not any("mensen" in f for f in found) and "Can I" not in found
+    assert len(extract.mask_entities(text)) == len(text)

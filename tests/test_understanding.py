@@ -163,3 +163,54 @@ async def test_asking_where_a_request_is_without_any_does_not_loop(chat: Chat) -
     await chat.say("Hoe laat gaat het bedrijfsrestaurant open?")
     assert "We waren gebleven" not in chat.text()
     assert "08.00" in chat.text()
+
+
+async def test_names_and_codes_in_a_long_message_do_not_choose_the_product(chat: Chat) -> None:
+    await chat.say(
+        "Op vrijdag 18 december neemt onze collega Gerrit Bosman na 25 jaar afscheid. We willen "
+        "een afscheidsborrel in de kantine van de Werf om 16:00 voor 50 mensen, met bitterballen "
+        "en wijn. Kostenplaats 43120; vragen aan Fleur van Dam (f.vandam@rivierstad.nl)."
+    )
+    text = chat.text()
+    assert "Borrel" in text and "Klopt dit?" in text, text
+    assert "43120" in text and "50" in text
+
+
+async def test_a_suggestion_becomes_an_idea(chat: Chat) -> None:
+    await chat.say("Idee: zet bij de ingang van het Stadskantoor een bak voor natte paraplu's")
+    assert "Idee" in chat.text(), chat.text()
+
+
+async def test_a_complaint_without_a_number_is_still_a_complaint(chat: Chat) -> None:
+    await chat.say(
+        "Ik ben echt ontevreden: de vergaderzaal was vorige week niet schoongemaakt en niemand "
+        "heeft op mijn mail gereageerd."
+    )
+    assert "Klacht" in chat.text(), chat.text()
+
+
+async def test_more_words_after_a_choice_card_are_read_with_the_first_message(
+    chat: Chat,
+) -> None:
+    await chat.say("de kraan lekt")
+    assert "Gaat het om een van deze?" in chat.text()
+    await chat.say("het is de kraan van het toilet op de 2e verdieping van het Stadskantoor")
+    assert "Sanitair" in chat.text() or "Lekkage" in chat.text(), chat.text()
+    assert "Gaat het om een van deze?" not in chat.text()
+
+
+async def test_a_detail_typed_at_the_summary_amends_it(chat: Chat) -> None:
+    await chat.say("De verwarming doet het niet op de 3e verdieping van de Werf")
+    assert "Klopt dit?" in chat.text()
+    await chat.say("kamer 3.08")
+    text = chat.text()
+    assert "Klopt dit?" in text and "kamer 3.08" in text, text
+
+
+async def test_an_answer_that_gives_two_fields_keeps_both(chat: Chat) -> None:
+    await chat.say("Ik wil koffie en thee bestellen voor een overleg morgen om 10 uur in de Werf")
+    while "hoeveel personen" not in chat.text().lower():
+        await chat.say("kamer 2.03")
+    await chat.say("12 personen, kostenplaats 42210")
+    text = chat.text()
+    assert "Klopt dit?" in text and "42210" in text, text

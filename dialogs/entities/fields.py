@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
-from dialogs.entities._text import _fold, _has_digit, _mask
+from dialogs.entities._text import Span, _fold, _has_digit, _mask
 from dialogs.entities.cost_centre import _cost_centre
 from dialogs.entities.location import Places, _location
 from dialogs.entities.persons import _persons
 from dialogs.entities.plates import _plates
 from dialogs.entities.when import _misc_spans, _when
 
-__all__ = ["extract_fields"]
+__all__ = ["entity_spans", "extract_fields", "mask_entities"]
 
 
 def extract_fields(
@@ -47,3 +48,35 @@ def extract_fields(
     if when is not None:
         fields["when"] = when
     return fields
+
+
+# Two or more capitalised words in a row, with a name's particles between them: a
+# person ("Henk Visser", "Anouk de Graaf") or another proper name ("Royal HaskoningDHV",
+# "HP EliteBook").
+_PROPER_NAME_RE = re.compile(
+    r"\b(?!(?:Can|Could|Would|Will|May|Is|Are|Do|Does|Hoe|Wat|Waar|Wie|Kan|Kun|Kunnen|Mag|"
+    r"Wil|Zou|Ik|We|Wij|Hi|Hello|Hallo|Hoi|Dear|Beste|Goedemorgen|Goedemiddag)\b)"
+    r"[A-Z][\w'-]+(?:\s+(?:(?:van|von|de|der|den|ter|ten|te|la|le|du|da|di|in\s+'t|op\s+de)"
+    r"\s+)*[A-Z][\w'-]+)+"
+)
+
+
+def entity_spans(text: str) -> list[Span]:
+    """Where ``text`` names things that say nothing about which product is asked for:
+    cost centres, licence plates, e-mail addresses, phone numbers, amounts and proper
+    names (two capitalised words or more: "Henk Visser", "Royal HaskoningDHV"). The
+    matcher reads the text with these blanked out. (Person counts stay: "voor 12
+    personen" does say it is a booking or an order.)"""
+    folded = _fold(text)
+    has_digit = _has_digit(folded)
+    _code, spans = _cost_centre(folded)
+    spans += [span for _, span in _plates(text, folded, has_digit, spans)]
+    spans += _misc_spans(folded, has_digit)
+    spans += [m.span() for m in _PROPER_NAME_RE.finditer(text)]
+    return spans
+
+
+def mask_entities(text: str) -> str:
+    """``text`` with :func:`entity_spans` blanked out (same length)."""
+    spans = entity_spans(text)
+    return _mask(text, spans) if spans else text
