@@ -33,6 +33,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from rapidfuzz.distance import OSA
+
 from dialogs import extract, intake
 from dialogs.commands import command_for
 from dialogs.extract import Places
@@ -50,7 +52,7 @@ from knowledge.loader import Knowledge
 from knowledge.matcher import Decision, Match
 from knowledge.model import Product
 from knowledge.reload import Snapshot
-from knowledge.text import fold
+from knowledge.text import fold, is_ordinary_word
 from servicedesk.tickets import Kwis
 
 EMERGENCY_PRIORITY = "P1"
@@ -138,9 +140,9 @@ _ROOM_WORDS = (
 
 
 # A suggestion said as one: a label up front, or "it would be great if".
+_IDEA_LABEL = re.compile(r"^(?:idee|suggestie|tip|voorstel|verbetervoorstel|idea|suggestion)\b")
 _IDEA = re.compile(
-    r"^(?:idee|suggestie|tip|voorstel|verbetervoorstel|idea|suggestion|proposal)\b"
-    r"|\b(?:het\s+zou\s+(?:fijn|mooi|handig|leuk|prettig|goed)\s+zijn\s+als"
+    r"\b(?:het\s+zou\s+(?:fijn|mooi|handig|leuk|prettig|goed)\s+zijn\s+als"
     r"|zou\s+het\s+niet\s+(?:handig|fijn|mooi|leuk|beter)\s+zijn"
     r"|it\s+would\s+be\s+(?:great|nice|good|helpful|better)\s+if"
     r"|wouldnt\s+it\s+be\s+(?:great|nice|better)|why\s+dont\s+we)\b"
@@ -274,7 +276,7 @@ class Understander:
         message = text
         text = extract.mask_entities(text)  # names, codes, addresses: no evidence of a product
         whole = snapshot.matcher.match(text, message)
-        bare = self.place_words(snapshot.knowledge).sub(" ", text)
+        bare = extract.mask_entities(self.place_words(snapshot.knowledge).sub(" ", message))
         if bare != text:
             match = snapshot.matcher.match(bare, message)
             if match.decision is not Decision.NONE and _place_decided(whole, match):
@@ -379,14 +381,14 @@ class Understander:
             )
             return Understanding(Act.INTAKE, product.id, fields=values, match=match)
         if complaint is not None:
-            product = knowledge.products.get(COMPLAINT_PRODUCT)
-            if product is not None:
+            complaints = knowledge.products.get(COMPLAINT_PRODUCT)
+            if complaints is not None:
                 organisation = knowledge.organisation
                 values = _prefill(
-                    product, text, now, organisation.buildings, True, organisation.places
+                    complaints, text, now, organisation.buildings, True, organisation.places
                 )
                 return Understanding(
-                    Act.INTAKE, product.id, fields=values, linked=complaint or None, match=match
+                    Act.INTAKE, complaints.id, fields=values, linked=complaint or None, match=match
                 )
         if intent is not None:
             # "cancel my booking for the council chamber": the product narrows the tickets
@@ -413,10 +415,11 @@ class Understander:
             product = knowledge.products[match.candidates[0].product_id]
             if product.is_redirect:
                 return Understanding(Act.REDIRECT, product.id, match=match)
-            entry = _faq_for(match, product.id)
-            if entry is not None and _INFO_QUESTION.search(fold(text)):
+            if _INFO_QUESTION.search(fold(text)):
                 # "hoe vraag ik een sleutel aan?": a question about the product, answered
-                return Understanding(Act.ANSWER, product.id, faq_id=entry, match=match)
+                found = _faq_for(match, product.id) or _faq_near(match)
+                if found is not None:
+                    return Understanding(Act.ANSWER, found[0], faq_id=found[1], match=match)
             describes = _describes(product, text, snapshot)
             places = knowledge.organisation.places
             values = _prefill(product, text, now, buildings, describes, places)
@@ -553,13 +556,26 @@ def _place_decided(whole: Match, bare: Match) -> bool:
 
 
 INFO_ANSWER_MIN = 2.5  # an FAQ entry this close answers a plain information question
+FAQ_NEAR_MIN = 5.0  # ... or of another of the top three products, this close (answer_min)
 
 
-def _faq_for(match: Match, product_id: str) -> str | None:
+def _faq_for(match: Match, product_id: str) -> tuple[str, str] | None:
     """The best FAQ entry of ``product_id`` among the matcher's, if it is close enough."""
     for entry in match.faq:
-        if entry.product_id == product_id and entry.score >= INFO_ANSWER_MIN:
-            return entry.faq_id
+        if entry.product_id == product_id and entry.score >= INFO_ANSWER_MIN and entry.faq_id:
+            return entry.product_id, entry.faq_id
+    return None
+
+
+def _faq_near(match: Match) -> tuple[str, str] | None:
+    """The best FAQ entry overall, when it answers well and its product is among the top
+    three ("hoeveel mensen passen er in de raadzaal?")."""
+    if not match.faq:
+        return None
+    best = match.faq[0]
+    near = {c.product_id for c in match.candidates[:3]}
+    if best.faq_id and best.score >= FAQ_NEAR_MIN and best.product_id in near:
+        return best.product_id, best.faq_id
     return None
 
 
@@ -577,8 +593,10 @@ def _is_request(text: str, product: Product, now: datetime, buildings: Sequence[
 def _complaint(text: str, intent: FollowUpIntent | None, match: Match) -> str | None:
     """A complaint about the handling of a request: the ticket number ('' when none)."""
     folded = fold(text)
-    if not _COMPLAINT.search(folded) or _INFO_QUESTION.search(folded):
-        return None  # "how do I file a complaint?" asks how
+    if _INFO_QUESTION.search(folded) or match.out_of_scope is not None:
+        return None  # "how do I file a complaint?" asks how; the rubbish lorry is not ours
+    if not _COMPLAINT.search(folded) and not _says_complaint(folded):
+        return None
     numbers = ticket_numbers(text)
     if intent is not None and intent.kind in (FollowUp.CANCEL, FollowUp.REOPEN):
         return None  # they say what they want done with it
@@ -588,15 +606,36 @@ def _complaint(text: str, intent: FollowUpIntent | None, match: Match) -> str | 
         else None
     )
     listed = intent is not None and intent.kind is FollowUp.LIST
-    several = len({m.group(0) for m in _COMPLAINT.finditer(folded)}) >= COMPLAINT_MIN_CUES
+    cues = {m.group(0) for m in _COMPLAINT.finditer(folded)}
+    several = len(cues) >= COMPLAINT_MIN_CUES or _says_complaint(folded)
     if numbers or top == COMPLAINT_PRODUCT or listed or several:
         return numbers[0] if numbers else ""
     return None
 
 
+_COMPLAINT_WORDS = ("klacht", "complaint")
+
+
+def _says_complaint(folded: str) -> bool:
+    """The word itself, or a slip of it that is no word of its own ("kalcht")."""
+    for token in folded.split():
+        for word in _COMPLAINT_WORDS:
+            if token == word or (
+                len(token) >= len(word) - 1
+                and OSA.distance(token, word) <= 1
+                and not is_ordinary_word(token)
+            ):
+                return True
+    return False
+
+
 def _idea(text: str, match: Match) -> bool:
-    """A suggestion, said as one ("Idee: ...", "it would be great if ...")."""
-    return bool(_IDEA.search(fold(text))) and match.out_of_scope is None
+    """A suggestion, said as one: labelled ("Idee: ...") or phrased ("it would be great
+    if ..."; then not about something out of scope)."""
+    folded = fold(text)
+    if _IDEA_LABEL.search(folded):
+        return True
+    return bool(_IDEA.search(folded)) and match.out_of_scope is None
 
 
 def _small_talk(text: str, match: Match) -> Act | None:

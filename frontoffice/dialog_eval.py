@@ -20,7 +20,7 @@ import json
 import re
 import tempfile
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from servicedesk.errors import InputError
 from servicedesk.service import Step
 from servicedesk.tickets import Actor, Ticket
 
+Client = TestClient[web.Request, web.Application]
 MAX_STEPS = 12  # questions answered after the turns before the runner gives up
 CLICKS = {
     "confirm": "intake.confirm",
@@ -116,7 +117,7 @@ async def _connector() -> tuple[web.AppRunner, str]:
 class _Employee:
     """One employee in a personal chat, speaking the Teams activity protocol."""
 
-    def __init__(self, client: TestClient, name: str, service_url: str, locale: str) -> None:
+    def __init__(self, client: Client, name: str, service_url: str, locale: str) -> None:
         self.client = client
         self.user = f"eval-{name}"
         self.conversation = f"a:eval-{name}"
@@ -202,22 +203,25 @@ async def play_all(
             notify_seconds=0,
             log_level="ERROR",
             log_format="text",
-            **({"knowledge_dir": knowledge_dir} if knowledge_dir else {}),
         )
+        if knowledge_dir is not None:
+            settings = replace(settings, knowledge_dir=knowledge_dir)
         zone = ZoneInfo("Europe/Amsterdam")
         clock = FixedClock(EVAL_NOW.replace(tzinfo=zone).astimezone(UTC))
         connector, service_url = await _connector()
-        client = TestClient(TestServer(create_app(settings, clock=clock)))
+        app = create_app(settings, clock=clock)
+        client: Client = TestClient(TestServer(app))
         await client.start_server()
         try:
-            return [await _play(client, service_url, c) for c in conversations]
+            return [await _play(client, app, service_url, c) for c in conversations]
         finally:
             await client.close()
             await connector.cleanup()
 
 
-async def _play(client: TestClient, service_url: str, conversation: Conversation) -> Played:
-    app = client.server.app
+async def _play(
+    client: Client, app: web.Application, service_url: str, conversation: Conversation
+) -> Played:
     desk = app[BOT].desk
     tickets = app[TICKETS]
     locale = "en-GB" if conversation.lang == "en" else "nl-NL"

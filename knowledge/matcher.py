@@ -45,7 +45,8 @@ FUZZY_MIN_LENGTH = 5
 COMPOUND_MIN_PART = 3
 COMPOUND_MIN_HEAD = 4
 INFLECTION_MIN_ROOT = 5
-CUE_PART_MIN = 5  # a Dutch cue word this long also names compounds with it
+CUE_PART_MIN = 5
+SETTING_MAX_WORDS = 30  # a message this long or longer: settings weigh as subjects  # a Dutch cue word this long also names compounds with it
 LOOKUP_CACHE = 100_000  # query words remembered per knowledge version
 INFLECTION_FACTOR = 0.9
 _INFLECTIONS = (  # suffix, the suffixes of the other forms
@@ -439,7 +440,7 @@ class Matcher:
         cues = self._cues_in(cue_tokens)
         own_evidence = self._without_cues(cue_tokens, cues, products)
         decision, topic = self._decide(
-            products, cues, faq, is_question, unknown, terms, own_evidence
+            products, cues, faq, is_question, unknown, terms, own_evidence, len(cue_tokens)
         )
         return Match(decision, tuple(products), tuple(faq), is_question, topic)
 
@@ -479,6 +480,7 @@ class Matcher:
         unknown: float,
         terms: list[_Term],
         own_evidence: bool,
+        long_message: int = 0,
     ) -> tuple[Decision, str | None]:
         t = self.thresholds
         top = products[0] if products else None
@@ -488,11 +490,14 @@ class Matcher:
             return Decision.NONE, None  # mostly words the knowledge never uses: not ours
         # An out-of-scope setting ("thuis", "in mijn tuin") vetoes any product that does not
         # cover it; an out-of-scope subject ("de trein", "aandelen") only when the product
-        # has too little evidence of its own without the subject's words.
+        # has too little evidence of its own without the subject's words. In a long message
+        # a setting is only a subject: a driving licence mentioned in passing does not undo
+        # the pool car asked for.
+        setting_vetoes = long_message < SETTING_MAX_WORDS
         for topic, cue, _start in topics:
             if self._covers(top.product_id, cue):
                 continue
-            if topic in self._settings or not own_evidence:
+            if (setting_vetoes and topic in self._settings) or not own_evidence:
                 return Decision.NONE, topic
         # Evidence: a word of the product's own name, synonyms or description, besides the
         # words of an out-of-scope setting it happens to share ("thuis" in a home office).

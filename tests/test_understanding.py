@@ -214,3 +214,22 @@ async def test_an_answer_that_gives_two_fields_keeps_both(chat: Chat) -> None:
     await chat.say("12 personen, kostenplaats 42210")
     text = chat.text()
     assert "Klopt dit?" in text and "42210" in text, text
+
+
+async def test_an_information_question_gets_an_answer_even_when_a_product_is_clear(
+    chat: Chat,
+) -> None:
+    await chat.say("Hoe kom ik aan een extra sleutel voor mijn ladeblok?")
+    card = chat.cards()[0]
+    assert any("Melden of aanvragen" in title for title in buttons(card)), chat.text()
+    assert "Klopt dit?" not in chat.text()
+
+
+async def test_a_complaint_with_a_slip_in_the_word_is_a_complaint(chat: Chat) -> None:
+    await chat.say("wil een klachtt indienen over de catering van gisteren")
+    assert "Klacht" in chat.text(), chat.text()
+
+
+async def test_a_room_named_after_a_room_word_is_a_place_not_a_booking(chat: Chat) -> None:
+    await chat.say("The socket in meeting room Rijnzicht gives no power")
+    assert "Power" in chat.text() or "Elektra" in chat.text(), chat.text()
