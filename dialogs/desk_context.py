@@ -105,7 +105,7 @@ class _Context:
     state: dict[str, Any]
     now: datetime
     replies: list[Reply] = field(default_factory=list)
-    loaded: dict[str, Any] = field(default_factory=dict)  # the state as read (to skip no-ops)
+    loaded: str = ""  # the state as read, as canonical JSON (to skip writing a no-op)
 
     @property
     def language(self) -> str:

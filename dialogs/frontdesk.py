@@ -28,7 +28,7 @@ ports and the turn's context live in ``desk_context.py``; all are importable fro
 
 from __future__ import annotations
 
-import copy
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -173,7 +173,7 @@ class FrontDesk(TicketFiling, IntakeFlow, TicketFollowUps):
         if stored is None:
             return context, 0
         context.state = state
-        context.loaded = copy.deepcopy(state)
+        context.loaded = _frozen(state)
         if stored.updated_at < now - self.dialog_timeout and context.state.get("kind") != "done":
             if announce_expiry and context.state.get("kind") == "intake":
                 name = self._product_name(context, context.state.get("product", ""))
@@ -186,7 +186,7 @@ class FrontDesk(TicketFiling, IntakeFlow, TicketFollowUps):
         try:
             if context.state:
                 context.state["language"] = context.language
-                if context.state == context.loaded:
+                if _frozen(context.state) == context.loaded:
                     return  # nothing moved: no write
                 await self._dialogs.save(
                     context.turn.conversation_id, user, context.state, version, context.now
@@ -434,3 +434,9 @@ class FrontDesk(TicketFiling, IntakeFlow, TicketFollowUps):
                 preamble=answer,
             )
         )
+
+
+def _frozen(state: dict[str, Any]) -> str:
+    """The dialog state as canonical JSON: what it was on load, to skip writing a state
+    that did not move (cheaper than a deep copy; the state is stored as JSON anyway)."""
+    return json.dumps(state, sort_keys=True, ensure_ascii=False, default=str)

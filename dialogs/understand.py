@@ -63,6 +63,7 @@ IDEA_PRODUCT = "idee"
 # the matcher's own "nothing fits" line is 10).
 SWITCH_MIN_SCORE = 10.0
 SWITCH_MIN_WORDS = 4  # a shorter answer is an answer, unless it opens a new topic
+EXTRA_MIN_WORDS = 3  # an answer this long may give other fields as well
 # Words that open a new topic in the middle of a conversation.
 _NEW_TOPIC = re.compile(
     r"\b(?:trouwens|overigens|o\s+ja|oh\s+ja|oh\s+en|o\s+en|en\s+ook|ook\s+nog|nog\s+iets"
@@ -270,14 +271,17 @@ class Understander:
         return self._places[1]
 
     def _match(self, text: str, snapshot: Snapshot) -> Match:
-        """The matcher's reading, with the places it names set aside first: "de lampen in
-        de fietsenstalling" is about lamps. Only when nothing fits without them is the whole
-        text read ("hoe laat gaat de kantine open?")."""
+        """The matcher's reading of the message with its entities blanked (names, codes,
+        addresses), and, when it names a place the knowledge has words for, a second
+        reading without the place: that one wins when the place decided the first ("the
+        lights in the parking garage" are lights; "hoe laat gaat de kantine open?" stays)."""
         message = text
         text = extract.mask_entities(text)  # names, codes, addresses: no evidence of a product
         whole = snapshot.matcher.match(text, message)
-        bare = extract.mask_entities(self.place_words(snapshot.knowledge).sub(" ", message))
-        if bare != text:
+        places = self.place_words(snapshot.knowledge)
+        if any(snapshot.matcher.knows(m.group(0)) for m in places.finditer(message)):
+            # only a place the knowledge has words for can have decided the reading
+            bare = extract.mask_entities(places.sub(" ", message))
             match = snapshot.matcher.match(bare, message)
             if match.decision is not Decision.NONE and _place_decided(whole, match):
                 return match
@@ -356,7 +360,7 @@ class Understander:
                 found["location"] = merged.value
         if not found:
             return None
-        fresh = self._fresh(text, None, snapshot, now)
+        fresh = self._fresh(text, None, snapshot, now, fields=False)
         if _is_new_topic(fresh, dialog, True, "", text):
             return None
         return Understanding(Act.FIELD, fields=found)
@@ -364,32 +368,26 @@ class Understander:
     # -- a message on its own ---------------------------------------------------------------
 
     def _fresh(
-        self, text: str, intent: FollowUpIntent | None, snapshot: Snapshot, now: datetime
+        self,
+        text: str,
+        intent: FollowUpIntent | None,
+        snapshot: Snapshot,
+        now: datetime,
+        fields: bool = True,
     ) -> Understanding:
+        """``text`` read as a message on its own; ``fields=False``: the decision only (the
+        intake's values are not read; for a message that may not be acted on)."""
         knowledge = snapshot.knowledge
         match = self._match(text, snapshot)
         complaint = _complaint(text, intent, match)
         if complaint is None and _idea(text, match) and IDEA_PRODUCT in knowledge.products:
-            product = knowledge.products[IDEA_PRODUCT]
-            values = _prefill(
-                product,
-                text,
-                now,
-                knowledge.organisation.buildings,
-                True,
-                knowledge.organisation.places,
+            idea = knowledge.products[IDEA_PRODUCT]
+            return self._intake(idea, text, snapshot, now, match, fields, describes=True)
+        complaints = knowledge.products.get(COMPLAINT_PRODUCT)
+        if complaint is not None and complaints is not None:
+            return self._intake(
+                complaints, text, snapshot, now, match, fields, describes=True, linked=complaint
             )
-            return Understanding(Act.INTAKE, product.id, fields=values, match=match)
-        if complaint is not None:
-            complaints = knowledge.products.get(COMPLAINT_PRODUCT)
-            if complaints is not None:
-                organisation = knowledge.organisation
-                values = _prefill(
-                    complaints, text, now, organisation.buildings, True, organisation.places
-                )
-                return Understanding(
-                    Act.INTAKE, complaints.id, fields=values, linked=complaint or None, match=match
-                )
         if intent is not None:
             # "cancel my booking for the council chamber": the product narrows the tickets
             about = match.candidates[0].product_id if match.decision is Decision.PRODUCT else None
@@ -397,19 +395,42 @@ class Understander:
         small = _small_talk(text, match)
         if small is not None:
             return Understanding(small, match=match)
-        return self._decide(text, match, snapshot, now)
+        return self._decide(text, match, snapshot, now, fields)
 
-    def _decide(self, text: str, match: Match, snapshot: Snapshot, now: datetime) -> Understanding:
+    def _intake(
+        self,
+        product: Product,
+        text: str,
+        snapshot: Snapshot,
+        now: datetime,
+        match: Match,
+        fields: bool,
+        describes: bool | None = None,
+        linked: str | None = None,
+    ) -> Understanding:
+        """An intake of ``product`` with the values ``text`` already gives."""
+        values: dict[str, Any] = {}
+        if fields:
+            if describes is None:
+                describes = _describes(product, text, snapshot)
+            organisation = snapshot.knowledge.organisation
+            values = _prefill(
+                product, text, now, organisation.buildings, describes, organisation.places
+            )
+        return Understanding(
+            Act.INTAKE, product.id, fields=values, linked=linked or None, match=match
+        )
+
+    def _decide(
+        self, text: str, match: Match, snapshot: Snapshot, now: datetime, fields: bool = True
+    ) -> Understanding:
         knowledge = snapshot.knowledge
         buildings = knowledge.organisation.buildings
         if match.decision is Decision.ANSWER:
             ref = match.faq[0]
             product = knowledge.products[ref.product_id]
             if not product.is_redirect and _is_request(text, product, now, buildings):
-                describes = _describes(product, text, snapshot)
-                places = knowledge.organisation.places
-                values = _prefill(product, text, now, buildings, describes, places)
-                return Understanding(Act.INTAKE, product.id, fields=values, match=match)
+                return self._intake(product, text, snapshot, now, match, fields)
             return Understanding(Act.ANSWER, ref.product_id, faq_id=ref.faq_id, match=match)
         if match.decision is Decision.PRODUCT:
             product = knowledge.products[match.candidates[0].product_id]
@@ -420,10 +441,7 @@ class Understander:
                 found = _faq_for(match, product.id) or _faq_near(match)
                 if found is not None:
                     return Understanding(Act.ANSWER, found[0], faq_id=found[1], match=match)
-            describes = _describes(product, text, snapshot)
-            places = knowledge.organisation.places
-            values = _prefill(product, text, now, buildings, describes, places)
-            return Understanding(Act.INTAKE, product.id, fields=values, match=match)
+            return self._intake(product, text, snapshot, now, match, fields)
         if match.decision is Decision.CHOOSE:
             return Understanding(
                 Act.CHOOSE, choices=tuple(c.product_id for c in match.choices), match=match
@@ -452,11 +470,15 @@ class Understander:
             places,
             date_only=date_only,
         )
-        fresh = self._fresh(text, None, snapshot, now)
-        if _is_new_topic(fresh, dialog, checked.value is not None, asking, text):
-            return Understanding(Act.SWITCH, new=fresh, match=fresh.match)
+        words = len(fold(text).split())
+        if words >= SWITCH_MIN_WORDS or _NEW_TOPIC.search(fold(text)):
+            # only a message of some length (or one that opens a new topic) can be new
+            fresh = self._fresh(text, None, snapshot, now, fields=False)
+            if _is_new_topic(fresh, dialog, checked.value is not None, asking, text):
+                return Understanding(Act.SWITCH, new=fresh, match=fresh.match)
         values: dict[str, Any] = {}
-        if product is not None:  # what else the answer gives, for fields still empty
+        if product is not None and words >= EXTRA_MIN_WORDS:
+            # what else the answer gives, for fields still empty ("12 people, cost centre 4")
             found = _prefill(product, text, now, buildings, False, places)
             values = {k: v for k, v in found.items() if k != asking and k not in dialog.values}
         if checked.value is not None:

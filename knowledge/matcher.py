@@ -223,14 +223,15 @@ class Matcher:
         # A Dutch one-word cue also names the compounds it starts or ends ("huisarts" in
         # "huisartsenpost", "gedicht" in "sinterklaasgedicht"); English ones do not
         # ("train" is not "training").
-        self._cue_parts: list[tuple[str, str]] = []
+        self._cue_parts: dict[str, str] = {}  # Dutch one-word cue -> its topic
+        self._compound_cues: dict[str, str | None] = {}
         for topic in topics:
             for lang, phrase in topic.synonyms.all():
                 words = tuple(self.analyzer.tokens(phrase))
                 if words:
                     self._cues[words[0]].append((words, topic.id))
                 if lang == "nl" and len(words) == 1 and len(words[0]) >= CUE_PART_MIN:
-                    self._cue_parts.append((words[0], topic.id))
+                    self._cue_parts.setdefault(words[0], topic.id)
         self._index.freeze()
         self._faq_index.freeze()
         self._analysed, self._words = {}, {}
@@ -327,6 +328,14 @@ class Matcher:
         if len(token) == FUZZY_MIN_LENGTH - 1:
             return self._swapped(token)
         return ()
+
+    def knows(self, text: str) -> bool:
+        """Does ``text`` hold a word the knowledge uses (so blanking it changes a match)?"""
+        return any(
+            self._lookup(token)
+            for token in self.analyzer.tokens(text)
+            if self.analyzer.is_content(token)
+        )
 
     def _inflected(self, token: str) -> tuple[tuple[str, float], ...]:
         """Another form of a knowledge word the stemmer keeps apart: "ziekmelden" for
@@ -536,6 +545,21 @@ class Matcher:
             self._vocabularies[target] = words
         return words
 
+    def _compound_cue(self, token: str) -> str | None:
+        """The topic of a Dutch cue word that starts or ends ``token`` with at least three
+        letters to spare (a compound, not an inflection: "trouwens" is not "trouwen")."""
+        if token in self._compound_cues:
+            return self._compound_cues[token]
+        found: str | None = None
+        for cut in range(CUE_PART_MIN, len(token) - 2):
+            found = self._cue_parts.get(token[:cut]) or self._cue_parts.get(token[-cut:])
+            if found is not None:
+                break
+        if len(self._compound_cues) >= LOOKUP_CACHE:
+            self._compound_cues.clear()
+        self._compound_cues[token] = found
+        return found
+
     def _cues_in(self, tokens: list[str]) -> list[tuple[str, tuple[str, ...], int]]:
         """Out-of-scope cue phrases in the message: (topic, words, position)."""
         found: list[tuple[str, tuple[str, ...], int]] = []
@@ -544,12 +568,9 @@ class Matcher:
                 if tuple(tokens[start : start + len(phrase)]) == phrase:
                     found.append((topic, phrase, start))
             if len(token) >= CUE_PART_MIN + 3 and token not in self._cues:
-                for part, topic in self._cue_parts:
-                    if len(token) - len(part) < 3:
-                        continue  # an inflection ("trouwens", "speeches"), not a compound
-                    if token.startswith(part) or token.endswith(part):
-                        found.append((topic, (token,), start))
-                        break
+                topic_of_part = self._compound_cue(token)
+                if topic_of_part is not None:
+                    found.append((topic_of_part, (token,), start))
         return found
 
     def _covers(self, product_id: str, cue: tuple[str, ...]) -> bool:

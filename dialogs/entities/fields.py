@@ -24,8 +24,28 @@ def extract_fields(
 
     Keys among "location" (Location), "when" (When), "persons" (int), "plate" (str)
     and "cost_centre" (str). Location, persons, cost centre and plate are read
-    first; their spans are blanked out before the date and time are read.
+    first; their spans are blanked out before the date and time are read. One message
+    is often read more than once in a turn (is it a request? what does it give?): the
+    last few readings are remembered (the values are immutable).
     """
+    key = (text, now, tuple(buildings), id(places))
+    cached = _READ.get(key)
+    if cached is not None and cached[0] is places:
+        return dict(cached[1])
+    fields = _extract_fields(text, now, buildings, places)
+    if len(_READ) >= _READ_SIZE:
+        _READ.pop(next(iter(_READ)))
+    _READ[key] = (places, fields)
+    return dict(fields)
+
+
+_READ_SIZE = 64
+_READ: dict[tuple[str, dt.datetime, tuple[str, ...], int], tuple[object, dict[str, object]]] = {}
+
+
+def _extract_fields(
+    text: str, now: dt.datetime, buildings: Sequence[str], places: Places | None
+) -> dict[str, object]:
     folded = _fold(text)
     has_digit = _has_digit(folded)
     fields: dict[str, object] = {}

@@ -48,6 +48,7 @@ from dialogs.entities._text import (
     _word_matches,
     _words,
 )
+from knowledge.text import is_ordinary_word
 
 __all__ = ["Location", "Places", "parse_location"]
 
@@ -381,6 +382,19 @@ def _place_index(key: _PlacesKey) -> _PlaceIndex:
     return _PlaceIndex(exact, forms, {head: tuple(f) for head, f in fuzzy.items()})
 
 
+_LAST_INDEX: list[tuple[Places, _PlaceIndex]] = []  # the last places seen (one knowledge)
+
+
+def _index_of(places: Places) -> _PlaceIndex:
+    """The index of ``places``; the same mapping again (each message of one knowledge
+    version) is found by identity, without rebuilding its key."""
+    if _LAST_INDEX and _LAST_INDEX[0][0] is places:
+        return _LAST_INDEX[0][1]
+    index = _place_index(_places_key(places))
+    _LAST_INDEX[:] = [(places, index)]
+    return index
+
+
 def _find_place(
     folded: str, places: Places, building: str | None
 ) -> tuple[str, str | None, Span] | None:
@@ -390,7 +404,7 @@ def _find_place(
     under that word is kept under its first building's name."""
     if not places:
         return None
-    index = _place_index(_places_key(places))
+    index = _index_of(places)
     found: list[tuple[str, Span]] = []  # (form, span), in text order
     if index.exact is not None:
         for match in _word_matches(index.exact, folded):
@@ -430,6 +444,8 @@ def _fuzzy_places(folded: str, index: _PlaceIndex) -> list[tuple[str, Span]]:
         for text, span in candidates:
             if len(text) < _MIN_FUZZY_LEN:
                 continue
+            if text == token.group() and is_ordinary_word(text):
+                continue  # a real word is not a slip of a place's name
             for form in index.fuzzy.get(text[:3], ()):
                 if abs(len(form) - len(text)) > max(2, len(form) // 5):
                     continue
