@@ -5,7 +5,6 @@ no emergency."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -104,6 +103,8 @@ EMERGENCIES = [
     ("er zitten 2 mensen opgeslotn in de lfit", LIFT),
     ("my collegue is stuck in the elevater", LIFT),
     ("er loopt een insluipr rond in de kelder", SECURITY),
+    ("iemand is via de achterdeur binnengeslopen en loopt nu op de 2e", SECURITY),
+    ("a stranger got in through the fire exit and is wandering the corridors", SECURITY),
 ]
 
 NOT_EMERGENCIES = [
@@ -160,6 +161,8 @@ NOT_EMERGENCIES = [
     "er ligt water op de vloer bij de wc",
     "Mag ik een branddeur openzetten met een deurstop?",
     "Set the desk so that your forearms rest on it",
+    "de nooduitgang bij de kantine gaat niet meer dicht",
+    "the back door of the Werf doesn't lock properly",
 ]
 
 
@@ -226,17 +229,6 @@ def test_the_rules_are_compiled_once_per_knowledge_version(snapshot: Snapshot) -
     understander = Understander()
     first = understander.emergency_rules(snapshot.knowledge)
     assert understander.emergency_rules(snapshot.knowledge) is first
-
-
-def test_matching_is_fast(snapshot: Snapshot) -> None:
-    rules = EmergencyRules.from_organisation(snapshot.knowledge.organisation)
-    messages = [text for text, _ in EMERGENCIES] + NOT_EMERGENCIES
-    messages = (messages * 3)[:200]
-    start = time.perf_counter()
-    for text in messages:
-        rules.find(text)
-    per_message = (time.perf_counter() - start) / len(messages)
-    assert per_message < 0.001  # about 0.02-0.09 ms here; generous for a slow CI machine
 
 
 def _organisation_yaml() -> dict[str, Any]:
