@@ -358,6 +358,11 @@ class FrontDesk(TicketFiling, IntakeFlow, TicketFollowUps):
         """The yes/no (or follow/file) a pending question waited for."""
         reply = u.reply
         kind = c.state.get("kind")
+        if reply in ("switch", "keep"):  # the switch offer, answered in words
+            verb = self._verb_switch if reply == "switch" else self._verb_keep_intake
+            update = await verb(c, {})
+            c.replies.append(Reply(card=update.card))
+            return
         if kind == "intake" and c.state.get("stage") == "duplicate":
             verb = self._verb_follow if reply == "follow" else self._verb_file_anyway
             c.replies.append(Reply(card=(await verb(c, {})).card))

@@ -63,6 +63,7 @@ IDEA_PRODUCT = "idee"
 # the matcher's own "nothing fits" line is 10).
 SWITCH_MIN_SCORE = 10.0
 SWITCH_MIN_WORDS = 4  # a shorter answer is an answer, unless it opens a new topic
+SWITCH_REPLY_MAX_WORDS = 5  # "ja, begin maar met de nieuwe"
 EXTRA_MIN_WORDS = 3  # an answer this long may give other fields as well
 # Words that open a new topic in the middle of a conversation.
 _NEW_TOPIC = re.compile(
@@ -179,6 +180,7 @@ class DialogView:
     values: Mapping[str, Any] = field(default_factory=dict)
     tries: int = 0
     text: str = ""  # a choice card: the message it was offered for
+    switching: bool = False  # an intake question with a switch offered ("eerst X, of Y?")
 
     @classmethod
     def of(cls, state: Mapping[str, Any]) -> DialogView:
@@ -190,6 +192,7 @@ class DialogView:
             values=state.get("values") or {},
             tries=int(state.get("tries", 0) or 0),
             text=str(state.get("text") or "") if state.get("kind") == "choose" else "",
+            switching=bool(state.get("switch")),
         )
 
     @property
@@ -318,6 +321,9 @@ class Understander:
         if dialog.asks:
             if intent is not None and intent.kind in (FollowUp.LIST, FollowUp.STATUS):
                 return Understanding(Act.FOLLOW_UP, follow_up=intent)
+            choice = _switch_reply(text) if dialog.switching else None
+            if choice is not None:  # the switch offer answered in words, not a click
+                return Understanding(Act.REPLY, reply=choice)
             return self._answer(text, dialog, snapshot, now)
         if dialog.awaits_reply:
             reply = _reply(text, dialog)
@@ -667,6 +673,25 @@ def _small_talk(text: str, match: Match) -> Act | None:
             return Act.THANKS
         if tokens[0] in _GREETINGS:
             return Act.GREETING
+    return None
+
+
+_SWITCH_WORDS = frozenset(
+    ["nieuw", "nieuwe", "new", "switch", "wissel", "wisselen", "beginnen", "overstappen", "andere"]
+)
+_KEEP_WORDS = frozenset(
+    ["eerst", "afronden", "afmaken", "finish", "first", "continue", "doorgaan", "verder", "huidige"]
+)
+
+
+def _switch_reply(text: str) -> str | None:
+    """A short answer to the switch offer: "de nieuwe" / "eerst afronden"; else None."""
+    words = set(fold(text).split())
+    if not words or len(words) > SWITCH_REPLY_MAX_WORDS:
+        return None
+    switch, keep = bool(words & _SWITCH_WORDS), bool(words & _KEEP_WORDS)
+    if switch != keep:
+        return "switch" if switch else "keep"
     return None
 
 

@@ -233,3 +233,16 @@ async def test_a_complaint_with_a_slip_in_the_word_is_a_complaint(chat: Chat) ->
 async def test_a_room_named_after_a_room_word_is_a_place_not_a_booking(chat: Chat) -> None:
     await chat.say("The socket in meeting room Rijnzicht gives no power")
     assert "Power" in chat.text() or "Elektra" in chat.text(), chat.text()
+
+
+async def test_the_switch_offer_can_be_answered_in_words(chat: Chat) -> None:
+    await chat.say("Ik wil een werklunch bestellen")
+    await chat.say("trouwens, de koffieautomaat op de tweede verdieping is stuk")
+    assert "Zal ik eerst je melding over" in chat.text()
+    await chat.say("eerst afronden")
+    assert "We waren gebleven bij" in chat.text(), chat.text()
+    await chat.say("en nog iets: de lamp in kamer 3.10 van de Werf knippert de hele dag")
+    assert "Zal ik eerst je melding over" in chat.text(), chat.text()
+    await chat.say("begin maar met de nieuwe")
+    text = chat.text()
+    assert "Verlichting" in text and "Werklunch" in text, text  # dropped out loud, new one on
