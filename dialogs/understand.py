@@ -415,6 +415,7 @@ class Understander:
         linked: str | None = None,
     ) -> Understanding:
         """An intake of ``product`` with the values ``text`` already gives."""
+        product = _group_if_large(product, text, snapshot)
         values: dict[str, Any] = {}
         if fields:
             if describes is None:
@@ -498,6 +499,20 @@ understand = Understander()
 
 
 # -- the pieces ----------------------------------------------------------------------------------
+
+
+GROUP_PRODUCTS = {"bezoek.aanmelden": "bezoek.groep"}  # one visitor or a few -> a group
+GROUP_MIN_PERSONS = 10  # the catalogue's line: a group of visitors is 10 persons or more
+
+
+def _group_if_large(product: Product, text: str, snapshot: Snapshot) -> Product:
+    """A registration for a large number of people is the group product ("a study visit
+    for a group of 11 people" is a group, whatever the matcher leaned to)."""
+    group = snapshot.knowledge.products.get(GROUP_PRODUCTS.get(product.id, ""))
+    if group is None:
+        return product
+    persons = extract.parse_persons(text)
+    return group if persons is not None and persons >= GROUP_MIN_PERSONS else product
 
 
 def _prefill(

@@ -479,7 +479,7 @@ def _print_messages(file: Path, summary: dict[str, Any], wrong: list[Any]) -> No
         "decision_accuracy",
     ):
         print(f"{key:18} {'n/a' if summary[key] is None else summary[key]}")
-    for group in ("by_kind", "by_lang"):
+    for group in ("by_kind", "by_lang", "by_batch"):
         print(f"{group:18} " + "  ".join(f"{k}={v}" for k, v in summary[group].items()))
     if wrong:
         print(f"\nmisses ({len(wrong)}):")
@@ -503,6 +503,7 @@ def _print_conversations(file: Path, summary: dict[str, Any], played: list[Any])
         f"({summary['fields_share']})"
     )
     print(f"{'asked twice':18} {summary['asked_twice']}")
+    print(f"{'right by batch':18} " + "  ".join(f"{k}={v}" for k, v in summary["by_batch"].items()))
     wrong = [p for p in played if not p.right]
     if wrong:
         print(f"\nmisses ({len(wrong)}):")

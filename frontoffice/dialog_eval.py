@@ -56,6 +56,7 @@ class Conversation:
     answers: dict[str, str]
     expect: dict[str, Any]
     note: str = ""
+    batch: str = ""  # lines added later to a held-out file carry their batch ("b2")
 
 
 @dataclass
@@ -88,6 +89,7 @@ def read_conversations(path: Path) -> list[Conversation]:
                     {str(k): str(v) for k, v in (row.get("answers") or {}).items()},
                     dict(row["expect"]),
                     str(row.get("note", "")),
+                    str(row.get("batch", "")),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -337,7 +339,11 @@ def summarise(played: list[Played]) -> dict[str, Any]:
     fields_total = sum(p.fields_total for p in played)
     fields_right = sum(p.fields_right for p in played)
     asked_twice = sum(any("twice" in x for x in p.problems) for p in played)
+    batches: dict[str, list[bool]] = {}
+    for p in played:
+        batches.setdefault(p.conversation.batch or "b1", []).append(p.right)
     return {
+        "by_batch": {k: f"{sum(v)} of {len(v)}" for k, v in sorted(batches.items())},
         "conversations": n,
         "right": right,
         "right_share": round(right / n, 4) if n else 0.0,

@@ -26,6 +26,7 @@ class Example:
     lang: str
     kind: str
     decision: str = ""  # the act expected besides the product: intake or answer
+    batch: str = ""  # lines added later to a held-out file carry their batch ("b2")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ def read_examples(path: Path) -> list[Example]:
                     str(row.get("lang", "")),
                     str(row.get("kind", "")),
                     str(row.get("decision", "")),
+                    str(row.get("batch", "")),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -103,9 +105,11 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
     with_decision = [o for o in outcomes if o.example.decision]
     by_kind: dict[str, list[bool]] = defaultdict(list)
     by_lang: dict[str, list[bool]] = defaultdict(list)
+    by_batch: dict[str, list[bool]] = defaultdict(list)
     for outcome, ok in zip(outcomes, correct, strict=True):
         by_kind[outcome.example.kind].append(ok)
         by_lang[outcome.example.lang].append(ok)
+        by_batch[outcome.example.batch or "b1"].append(ok)
     return {
         "n": n,
         "accuracy": _ratio(sum(correct), n),
@@ -125,6 +129,7 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
         ),
         "by_kind": {k: _ratio(sum(v), len(v)) for k, v in sorted(by_kind.items())},
         "by_lang": {k: _ratio(sum(v), len(v)) for k, v in sorted(by_lang.items())},
+        "by_batch": {k: _ratio(sum(v), len(v)) for k, v in sorted(by_batch.items())},
     }
 
 

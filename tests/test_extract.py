@@ -726,3 +726,12 @@ def test_entity_spans_cover_names_codes_and_addresses_but_not_counts() -> None:
     assert any("f.vandam@rivierstad.nl" in f for f in found)
     assert not any("mensen" in f for f in found) and "Can I" not in found
     assert len(extract.mask_entities(text)) == len(text)
+
+
+def test_visitors_after_a_visit_cue_end_at_a_question_mark_after_capitals() -> None:
+    text = (
+        "For the site visit on Friday, these are coming: Anna Kok from KPN and Bram Dijk "
+        "from VolkerWessels BV? Please have badges ready."
+    )
+    names = [v.name for v in extract.visitors_in_message(text)]
+    assert names == ["Anna Kok", "Bram Dijk"], names

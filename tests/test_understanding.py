@@ -246,3 +246,11 @@ async def test_the_switch_offer_can_be_answered_in_words(chat: Chat) -> None:
     await chat.say("begin maar met de nieuwe")
     text = chat.text()
     assert "Verlichting" in text and "Werklunch" in text, text  # dropped out loud, new one on
+
+
+async def test_registering_a_large_group_is_the_group_product(chat: Chat) -> None:
+    await chat.say(
+        "Volgende week dinsdag om 13:00 komt er een groep van 18 mensen van de provincie op "
+        "werkbezoek, kun je die aanmelden bij de receptie van het Stadskantoor?"
+    )
+    assert "Groep bezoekers" in chat.text(), chat.text()

@@ -104,12 +104,14 @@ _COMPANY_SHAPE_RE = re.compile(r"[+&@0-9]|\b[A-Z]{2,}|[a-z][A-Z]")
 # A visit or visitor noun, then a colon ("twee bezoekers aanmelden: A en B",
 # "I have three guests coming: ..."); not the colon of a time ("om 10:00").
 _INLINE_CUE_RE = re.compile(
-    r"\b(?:bezoek(?:ers?)?|gasten|gast|visitors?|guests?|deelnemers|attendees|participants)\b"
+    r"\b(?:bezoek(?:ers?)?|gasten|gast|visits?|visitors?|guests?|deelnemers|attendees"
+    r"|participants)\b"
     r"[^\n?!]*?:(?!\d)\s*",
     re.IGNORECASE,
 )
-# The end of a sentence after a word ("... Witteveen+Bos. Could you ..."), not an initial.
-_SENTENCE_END_RE = re.compile(r"(?<=[a-z+)]{2})[.!?](?=\s|$)")
+# The end of a sentence after a word ("... Witteveen+Bos. Could you ...", "... DHV?"),
+# not an initial ("J. Jansen").
+_SENTENCE_END_RE = re.compile(r"(?<=[A-Za-z+)]{2})[.!?](?=\s|$)")
 # Words that do not occur in names: a line with one of them is a sentence, not a visitor.
 # (Words that are also names stay out: wil, ben, will, can, kan, may, mark.)
 _SENTENCE_TEXT = """
