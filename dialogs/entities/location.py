@@ -321,6 +321,14 @@ def _keep(scores: dict[str, tuple[float, int, Span]], name: str, score: float, s
 
 _VOWELS = frozenset("aeiou")
 _INDEFINITE_RE = re.compile(r"(?:^|[^a-z0-9])(?:een|a|an)\s+$")
+
+
+def _after_article(folded: str, end: int) -> bool:
+    """Does an indefinite article ("een", "a", "an") end just before ``end``? (Only the
+    few characters before it are looked at.)"""
+    return _INDEFINITE_RE.search(folded, max(0, end - 8), end) is not None
+
+
 _PlacesKey = tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...]
 
 
@@ -408,7 +416,7 @@ def _find_place(
     found: list[tuple[str, Span]] = []  # (form, span), in text order
     if index.exact is not None:
         for match in _word_matches(index.exact, folded):
-            if not _INDEFINITE_RE.search(folded, 0, match.start()):
+            if not _after_article(folded, match.start()):
                 found.append(("".join(_TOKEN_RE.findall(match.group())), match.span()))
     if not found:
         found = _fuzzy_places(folded, index)
@@ -434,7 +442,7 @@ def _fuzzy_places(folded: str, index: _PlaceIndex) -> list[tuple[str, Span]]:
     for i, token in enumerate(tokens):
         if token.start() and folded[token.start() - 1].isalnum():
             continue
-        if _INDEFINITE_RE.search(folded, 0, token.start()):
+        if _after_article(folded, token.start()):
             continue
         candidates = [(token.group(), token.span())]
         if i + 1 < len(tokens):
