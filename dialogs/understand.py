@@ -69,7 +69,9 @@ EXTRA_MIN_WORDS = 3  # an answer this long may give other fields as well
 _NEW_TOPIC = re.compile(
     r"\b(?:trouwens|overigens|o\s+ja|oh\s+ja|oh\s+en|o\s+en|en\s+ook|ook\s+nog|nog\s+iets"
     r"|iets\s+anders|andere\s+vraag|tussendoor|by\s+the\s+way|btw|also|another\s+thing"
-    r"|one\s+more\s+thing|oh\s+and|separate(?:ly)?)\b"
+    r"|one\s+more\s+thing|oh\s+and|separate(?:ly)?|wacht\s+(?:even|eens)|hold\s+on|hang\s+on"
+    r"|wait\s+a\s+(?:sec|second|minute|moment)|ik\s+zie\s+(?:net|nu|zojuist)"
+    r"|i\s+just\s+(?:saw|noticed|see))\b"
 )
 # A short message ("thanks", "hoi daar") is small talk only when it is this short.
 SMALL_TALK_MAX_WORDS = 6

@@ -162,6 +162,7 @@ NOT_EMERGENCIES = [
     "Mag ik een branddeur openzetten met een deurstop?",
     "Set the desk so that your forearms rest on it",
     "de nooduitgang bij de kantine gaat niet meer dicht",
+    "er ligt een plas water op de vloer bij de lift, kan iemand dweilen?",
     "the back door of the Werf doesn't lock properly",
 ]
 

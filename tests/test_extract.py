@@ -735,3 +735,10 @@ def test_visitors_after_a_visit_cue_end_at_a_question_mark_after_capitals() -> N
     )
     names = [v.name for v in extract.visitors_in_message(text)]
     assert names == ["Anna Kok", "Bram Dijk"], names
+
+
+def test_a_title_and_a_name_are_blanked_as_a_name() -> None:
+    text = "Morgen komt mevrouw Yasmina el Idrissi en dhr. Jansen langs"
+    masked = extract.mask_entities(text)
+    assert "Yasmina" not in masked and "Idrissi" not in masked and "Jansen" not in masked
+    assert "Morgen komt" in masked and "langs" in masked

@@ -254,3 +254,9 @@ async def test_registering_a_large_group_is_the_group_product(chat: Chat) -> Non
         "werkbezoek, kun je die aanmelden bij de receptie van het Stadskantoor?"
     )
     assert "Groep bezoekers" in chat.text(), chat.text()
+
+
+async def test_hold_on_opens_a_new_topic_even_when_it_also_names_a_place(chat: Chat) -> None:
+    await chat.say("Ik wil een flexplek reserveren voor vrijdag")
+    await chat.say("Wacht even, er lekt water uit het plafond van de kantine in de Werf")
+    assert "Zal ik eerst je melding over" in chat.text(), chat.text()

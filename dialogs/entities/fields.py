@@ -73,11 +73,15 @@ def _extract_fields(
 # Two or more capitalised words in a row, with a name's particles between them: a
 # person ("Henk Visser", "Anouk de Graaf") or another proper name ("Royal HaskoningDHV",
 # "HP EliteBook").
+_PARTICLES = r"(?:van|von|de|der|den|ter|ten|te|la|le|du|da|di|el|al|bin|ben|ibn|in\s+'t|op\s+de)"
 _PROPER_NAME_RE = re.compile(
-    r"\b(?!(?:Can|Could|Would|Will|May|Is|Are|Do|Does|Hoe|Wat|Waar|Wie|Kan|Kun|Kunnen|Mag|"
+    # a title and a name ("dhr. Willem Smit", "mevrouw El Amrani", "Mr Jones")
+    r"\b(?:[Dd]hr|[Mm]evr|[Mm]w|[Mm]r|[Mm]rs|[Mm]s|[Dd]r|[Ii]r|[Mm]eneer|[Mm]evrouw)\.?"
+    rf"(?:\s+(?:{_PARTICLES}\s+)*[A-Z][\w'-]+)+"
+    # two or more capitalised words
+    r"|\b(?!(?:Can|Could|Would|Will|May|Is|Are|Do|Does|Hoe|Wat|Waar|Wie|Kan|Kun|Kunnen|Mag|"
     r"Wil|Zou|Ik|We|Wij|Hi|Hello|Hallo|Hoi|Dear|Beste|Goedemorgen|Goedemiddag)\b)"
-    r"[A-Z][\w'-]+(?:\s+(?:(?:van|von|de|der|den|ter|ten|te|la|le|du|da|di|in\s+'t|op\s+de)"
-    r"\s+)*[A-Z][\w'-]+)+"
+    rf"[A-Z][\w'-]+(?:\s+(?:{_PARTICLES}\s+)*[A-Z][\w'-]+)+"
 )
 
 
