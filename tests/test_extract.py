@@ -742,3 +742,9 @@ def test_a_title_and_a_name_are_blanked_as_a_name() -> None:
     masked = extract.mask_entities(text)
     assert "Yasmina" not in masked and "Idrissi" not in masked and "Jansen" not in masked
     assert "Morgen komt" in masked and "langs" in masked
+
+
+def test_rooms_and_floors_are_blanked_but_named_places_stay() -> None:
+    masked = extract.mask_entities("De lamp op de begane grond bij kamer 0.12, naast de kantine")
+    assert "begane" not in masked and "0.12" not in masked
+    assert "lamp" in masked and "kantine" in masked

@@ -87,13 +87,17 @@ _PROPER_NAME_RE = re.compile(
 
 def entity_spans(text: str) -> list[Span]:
     """Where ``text`` names things that say nothing about which product is asked for:
-    cost centres, licence plates, e-mail addresses, phone numbers, amounts and proper
-    names (two capitalised words or more: "Henk Visser", "Royal HaskoningDHV"). The
+    rooms and floors ("kamer 2.14", "de begane grond"), cost centres, licence plates,
+    e-mail addresses, phone numbers, amounts, "sinds gisteren", and proper names (a title
+    and a name, or two capitalised words or more: "Henk Visser", "Royal HaskoningDHV"). The
     matcher reads the text with these blanked out. (Person counts stay: "voor 12
     personen" does say it is a booking or an order.)"""
     folded = _fold(text)
     has_digit = _has_digit(folded)
-    _code, spans = _cost_centre(folded)
+    # rooms, floors and buildings (not named places: "de kantine" may be the subject)
+    _where, spans = _location(folded, (), has_digit)
+    _code, cost_spans = _cost_centre(folded)
+    spans += cost_spans
     spans += [span for _, span in _plates(text, folded, has_digit, spans)]
     spans += _misc_spans(folded, has_digit)
     spans += [m.span() for m in _PROPER_NAME_RE.finditer(text)]
