@@ -105,6 +105,8 @@ EMERGENCIES = [
     ("er loopt een insluipr rond in de kelder", SECURITY),
     ("iemand is via de achterdeur binnengeslopen en loopt nu op de 2e", SECURITY),
     ("a stranger got in through the fire exit and is wandering the corridors", SECURITY),
+    ("er loopt een vrouw op de 3e die hier niet hoort en in bureaulades kijkt", SECURITY),
+    ("a visitor keeps trying door handles on the 4th floor", SECURITY),
 ]
 
 NOT_EMERGENCIES = [
@@ -163,6 +165,8 @@ NOT_EMERGENCIES = [
     "Set the desk so that your forearms rest on it",
     "de nooduitgang bij de kantine gaat niet meer dicht",
     "er ligt een plas water op de vloer bij de lift, kan iemand dweilen?",
+    "I tried the doors but they are locked, can someone open the meeting room?",
+    "hij probeert de deur open te maken maar zijn pas werkt niet",
     "the back door of the Werf doesn't lock properly",
 ]
 
