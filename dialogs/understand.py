@@ -355,15 +355,7 @@ class Understander:
         places = snapshot.knowledge.organisation.places
         found = _prefill(product, text, now, buildings, False, places)
         if "location" in found:
-            merged = intake.check(
-                "location",
-                text,
-                dict(dialog.values),
-                now,
-                buildings,
-                0,
-                snapshot.knowledge.organisation.places,
-            )
+            merged = intake.check("location", text, dict(dialog.values), now, buildings, 0, places)
             if merged.value is not None:
                 found["location"] = merged.value
         if not found:
