@@ -440,6 +440,8 @@ def _fuzzy_places(folded: str, index: _PlaceIndex) -> list[tuple[str, Span]]:
     tokens = list(_TOKEN_RE.finditer(folded))
     best: tuple[float, str, Span] | None = None
     for i, token in enumerate(tokens):
+        if token.group()[:3] not in index.fuzzy:
+            continue  # no place starts like it (nor like it joined with the next word)
         if token.start() and folded[token.start() - 1].isalnum():
             continue
         if _after_article(folded, token.start()):
