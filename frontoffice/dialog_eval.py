@@ -263,7 +263,7 @@ async def _play(
             played.problems.append(f"asked {asking} twice")
             break
         if asking not in conversation.answers:
-            played.problems.append(f"asked for {asking}, which the employee had already given")
+            played.problems.append(f"asked for {asking}, which the file has no answer for (given already?)")
             break
         asked.append(asking)
         await employee.say(conversation.answers[asking])

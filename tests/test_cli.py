@@ -118,6 +118,47 @@ def test_eval_text_lists_the_misses() -> None:
     assert "misses (" in result.stdout
 
 
+def test_eval_plays_conversations_through_the_running_app(tmp_path: Path) -> None:
+    """A conversations file is played against the app: a right one, one whose field the
+    employee never gives (the runner cannot answer), and one expecting another product."""
+    lines = [
+        {
+            "id": "ok",
+            "lang": "nl",
+            "turns": ["De verwarming doet het niet in kamer 2.20 van het Stadskantoor"],
+            "answers": {},
+            "expect": {
+                "product": "storing.verwarming",
+                "fields": {"location": {"building": "Stadskantoor", "room": "2.20"}},
+            },
+        },
+        {
+            "id": "unanswered",
+            "lang": "nl",
+            "turns": ["Ik wil een werklunch bestellen"],
+            "answers": {},
+            "expect": {"product": "catering.lunch", "fields": {}},
+        },
+        {
+            "id": "wrong",
+            "lang": "en",
+            "turns": ["The lights in room 1.10 of the Werf keep flickering"],
+            "answers": {},
+            "expect": {"product": "storing.verwarming", "fields": {}},
+        },
+    ]
+    path = tmp_path / "conversations.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
+    result = _run("eval", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (summary["conversations"], summary["right"]) == (3, 1), summary
+    assert (summary["fields"], summary["fields_right"]) == (1, 1), summary
+    text = _run("eval", str(path)).stdout
+    assert "unanswered: asked for location" in text, text
+    assert "wrong: ticket for storing.verlichting, not storing.verwarming" in text, text
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
