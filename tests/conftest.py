@@ -62,7 +62,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
     if not PG_URL:
-        pytest.skip("FRONTOFFICE_TEST_PG_URL is not set")
+        pytest.skip("FRONTOFFICE_TEST_PG_URL is not set (make test sets it when PostgreSQL answers)")
     yield from _fresh_pg_database()
 
 
@@ -188,3 +188,22 @@ def teams_message(
     }
     activity.update(overrides)
     return activity
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Skipped tests are counted out loud, with their reasons, never silent."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    count = 0
+    reasons: dict[str, int] = {}
+    for report in skipped:
+        if not isinstance(report.longrepr, tuple):
+            continue
+        count += 1
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if not count:
+        terminalreporter.write_line("skipped: none")
+        return
+    terminalreporter.write_line(f"skipped: {count} tests", yellow=True)
+    for reason, n in sorted(reasons.items(), key=lambda item: -item[1]):
+        terminalreporter.write_line(f"  {n:>4}  {reason}", yellow=True)
