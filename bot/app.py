@@ -28,6 +28,7 @@ from dialogs.frontdesk import FrontDesk
 from dialogs.messages import t
 from dialogs.replies import Reply
 from frontoffice.backoffices import build_backoffices
+from frontoffice.exposure import exposure_warning
 from frontoffice.settings import Settings
 from knowledge.catalogue import KnowledgeCatalogue, KnowledgeSla
 from knowledge.reload import KnowledgeHolder
@@ -56,6 +57,7 @@ def create_app(
 ) -> web.Application:
     """The whole app. Tests may pass a clock and back offices (e.g. for a fake TOPdesk);
     otherwise the back offices come from the knowledge's backoffices.yaml."""
+    exposure_warning(settings)  # local mode beyond loopback: refused unless opted in
     sdk_patches.apply()
     clock = clock or SystemClock()
     app = web.Application(client_max_size=settings.max_body_bytes)
@@ -130,6 +132,8 @@ def build_desk(
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    if warning := exposure_warning(settings):
+        log.warning(warning)
     if settings.migrate_on_start:
         await asyncio.to_thread(migrate, settings.db_url)
     holder = app[KNOWLEDGE]

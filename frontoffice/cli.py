@@ -31,6 +31,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (FRONTOFFICE_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (FRONTOFFICE_PORT)")
     serve.add_argument("--db", help="database URL (FRONTOFFICE_DB_URL)")
+    serve.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        default=None,
+        help="without MicrosoftAppId, listen beyond loopback anyway: no authentication "
+        "(FRONTOFFICE_INSECURE_NO_AUTH; warns at every start)",
+    )
 
     chat = commands.add_parser(
         "chat",
@@ -228,7 +235,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "serve":
-            return _serve(settings.with_overrides(host=args.host, port=args.port, db_url=args.db))
+            from frontoffice.exposure import exposure_warning
+
+            settings = settings.with_overrides(
+                host=args.host,
+                port=args.port,
+                db_url=args.db,
+                insecure_no_auth=args.insecure_no_auth,
+            )
+            exposure_warning(settings)  # refuses local mode beyond loopback (exit 2)
+            return _serve(settings)
         if args.command == "chat":
             from frontoffice.terminal import chat
 
