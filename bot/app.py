@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from bot import sdk_patches
 from bot.auth import build_authentication
 from bot.channels import CHANNEL_WORK, build_channel_work
+from bot.downloads import DownloadPolicy
 from bot.http import healthz, messages, readyz
 from bot.insight import CHECK_SECONDS, FIRST_CHECK_SECONDS, INSIGHT_WORK, build_insight_work
 from bot.keys import ADAPTER, BOT, KNOWLEDGE, OUTBOX, SETTINGS, STORE_ENGINE, TICKET_STORE, TICKETS
@@ -54,9 +55,11 @@ def create_app(
     *,
     clock: Clock | None = None,
     backoffices: dict[str, BackOffice] | None = None,
+    downloads: DownloadPolicy | None = None,
 ) -> web.Application:
     """The whole app. Tests may pass a clock and back offices (e.g. for a fake TOPdesk);
-    otherwise the back offices come from the knowledge's backoffices.yaml."""
+    otherwise the back offices come from the knowledge's backoffices.yaml. ``downloads``
+    replaces the attachment download policy built from the settings (tests only)."""
     exposure_warning(settings)  # local mode beyond loopback: refused unless opted in
     sdk_patches.apply()
     clock = clock or SystemClock()
@@ -76,6 +79,7 @@ def create_app(
         SqlConversationStore(engine),
         channel_work.handler,
         card_handlers=[notifications.actions],
+        downloads=downloads or DownloadPolicy(hosts=settings.download_hosts),
     )
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
