@@ -22,6 +22,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from backoffice_adapter.topdesk import TopdeskBackOffice
 from bot.app import create_app
 from frontoffice.cli import main
+from frontoffice.logs import JsonFormatter
 from frontoffice.report import spreadsheet_safe
 from frontoffice.settings import Settings
 from servicedesk.tickets import Actor, Channel, Deadlines, Event, EventType, Requester, Ticket
@@ -290,4 +291,31 @@ async def test_a_refused_download_logs_no_url_or_name(
     )
     assert "attachment download refused" in logged
     for personal in ("evil.example", "ada_rivierstad", "Lovelace", "bezoekers-ada"):
+        assert personal not in logged
+
+
+async def test_a_whole_intake_and_an_api_ticket_log_nothing_personal_at_info(
+    api: TestClient,
+) -> None:
+    """Every INFO line (extras included, as the JSON formatter writes them) of an intake
+    in chat, its confirmation click and a ticket through the API."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        ada = Chat(api, name="Adalinde Vermeulen")
+        await ada.say("de verwarming in het Stadskantoor doet het niet, het is ijskoud bij Piet")
+        await ada.say("kamer 2.14")
+        await ada.press("Bevestigen")
+        await _create(api, _heating(name="Adalinde Vermeulen"))
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+    logged = stream.getvalue()
+    assert logged.count("\n") >= 2  # the turns were logged
+    for personal in ("Adalinde", "Vermeulen", "ijskoud", "Piet", "ada@rivierstad", "radiator"):
         assert personal not in logged
