@@ -125,6 +125,9 @@ class PublicAddressResolver(AbstractResolver):
 async def download(url: str, policy: DownloadPolicy) -> bytes | None:
     """The file's bytes, or None when it may not or could not be fetched (logged without
     the URL, which may name a person's OneDrive)."""
+    if reason := refusal(url, policy):  # before any connection is set up
+        log.warning("attachment download refused", extra={"reason": reason})
+        return None
     relaxed = policy.allow_plain_http_and_local_addresses
     connector = aiohttp.TCPConnector(resolver=None if relaxed else PublicAddressResolver())
     timeout = aiohttp.ClientTimeout(total=policy.timeout_seconds)
