@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from bot import sdk_patches
 from bot.auth import build_authentication
 from bot.channels import CHANNEL_WORK, build_channel_work
+from bot.downloads import DownloadPolicy
 from bot.http import healthz, messages, readyz
 from bot.insight import CHECK_SECONDS, FIRST_CHECK_SECONDS, INSIGHT_WORK, build_insight_work
 from bot.keys import ADAPTER, BOT, KNOWLEDGE, OUTBOX, SETTINGS, STORE_ENGINE, TICKET_STORE, TICKETS
@@ -28,6 +29,7 @@ from dialogs.frontdesk import FrontDesk
 from dialogs.messages import t
 from dialogs.replies import Reply
 from frontoffice.backoffices import build_backoffices
+from frontoffice.exposure import exposure_warning
 from frontoffice.settings import Settings
 from knowledge.catalogue import KnowledgeCatalogue, KnowledgeSla
 from knowledge.reload import KnowledgeHolder
@@ -53,9 +55,12 @@ def create_app(
     *,
     clock: Clock | None = None,
     backoffices: dict[str, BackOffice] | None = None,
+    downloads: DownloadPolicy | None = None,
 ) -> web.Application:
     """The whole app. Tests may pass a clock and back offices (e.g. for a fake TOPdesk);
-    otherwise the back offices come from the knowledge's backoffices.yaml."""
+    otherwise the back offices come from the knowledge's backoffices.yaml. ``downloads``
+    replaces the attachment download policy built from the settings (tests only)."""
+    exposure_warning(settings)  # local mode beyond loopback: refused unless opted in
     sdk_patches.apply()
     clock = clock or SystemClock()
     app = web.Application(client_max_size=settings.max_body_bytes)
@@ -74,6 +79,7 @@ def create_app(
         SqlConversationStore(engine),
         channel_work.handler,
         card_handlers=[notifications.actions],
+        downloads=downloads or DownloadPolicy(hosts=settings.download_hosts),
     )
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
@@ -130,6 +136,8 @@ def build_desk(
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    if warning := exposure_warning(settings):
+        log.warning(warning)
     if settings.migrate_on_start:
         await asyncio.to_thread(migrate, settings.db_url)
     holder = app[KNOWLEDGE]

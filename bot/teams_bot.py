@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-import aiohttp
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import (
@@ -17,6 +16,7 @@ from botbuilder.schema import (
     ChannelAccount,
 )
 
+from bot.downloads import DownloadPolicy, download
 from bot.references import reference_from
 from dialogs.frontdesk import FrontDesk, Turn, Upload
 from dialogs.replies import Reply
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 TEAMS_FILE = "application/vnd.microsoft.teams.file.download.info"
-MAX_UPLOAD_BYTES = 1024 * 1024  # a CSV of visitors is far smaller
 
 
 def requester_of(activity: Activity) -> Requester:
@@ -77,8 +76,10 @@ class FrontOfficeBot(TeamsActivityHandler):
         conversations: ConversationStore,
         channels: ChannelHandler | None = None,
         card_handlers: Sequence[CardActionHandler] = (),
+        downloads: DownloadPolicy | None = None,
     ) -> None:
         self._desk = desk
+        self._downloads = downloads or DownloadPolicy()
         self._conversations = conversations
         self._channels = channels
         self._card_handlers = tuple(card_handlers)
@@ -136,7 +137,8 @@ class FrontOfficeBot(TeamsActivityHandler):
 
     async def _uploads(self, activity: Activity) -> tuple[Upload, ...]:
         """Files and pictures in a message; a CSV's content is fetched (Teams gives a
-        pre-authorised download URL for files sent in a personal chat)."""
+        pre-authorised download URL for files sent in a personal chat) when the download
+        policy allows its URL (bot/downloads.py)."""
         uploads = []
         for attachment in activity.attachments or []:
             content_type = attachment.content_type or ""
@@ -151,26 +153,9 @@ class FrontOfficeBot(TeamsActivityHandler):
             else:
                 continue
             if upload.is_csv and upload.url:
-                upload = replace(upload, data=await self._fetch(upload.url))
+                upload = replace(upload, data=await download(upload.url, self._downloads))
             uploads.append(upload)
         return tuple(uploads)
-
-    async def _fetch(self, url: str) -> bytes | None:
-        if not url.startswith(("https://", "http://")):
-            return None
-        try:
-            timeout = aiohttp.ClientTimeout(total=15)
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as session,
-                session.get(url) as response,
-            ):
-                if response.status != 200:
-                    return None
-                data = await response.content.read(MAX_UPLOAD_BYTES + 1)
-                return data if len(data) <= MAX_UPLOAD_BYTES else None
-        except (aiohttp.ClientError, TimeoutError):
-            log.warning("could not fetch an uploaded file")
-            return None
 
     # -- Universal Actions (Action.Execute) -------------------------------------------
 

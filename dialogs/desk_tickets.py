@@ -179,6 +179,9 @@ class TicketFollowUps(DeskBase):
         """Files and pictures: a CSV of visitors, or a photo for an intake or a ticket."""
         csv_files = [u for u in c.turn.uploads if u.is_csv and u.data is not None]
         others = [u for u in c.turn.uploads if not u.is_csv]
+        if not csv_files and any(u.is_csv for u in c.turn.uploads) and not c.turn.text:
+            c.say("upload.csv_unreadable")  # not downloaded: refused or unreachable
+            return True
         if csv_files:
             visitors = []
             for upload in csv_files:

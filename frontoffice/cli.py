@@ -29,6 +29,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the bot's web server. Flags override env vars.",
     )
     serve.add_argument("--host", help="address to listen on (FRONTOFFICE_HOST)")
+    serve.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        default=None,
+        help="without MicrosoftAppId, listen beyond loopback anyway: no authentication "
+        "(FRONTOFFICE_INSECURE_NO_AUTH; warns at every start)",
+    )
     serve.add_argument("--port", type=int, help="port to listen on (FRONTOFFICE_PORT)")
     serve.add_argument("--db", help="database URL (FRONTOFFICE_DB_URL)")
 
@@ -227,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
+        if args.command == "serve":  # local mode beyond loopback is refused (exit 2)
+            from frontoffice.exposure import exposure_warning
+
+            settings = settings.with_overrides(insecure_no_auth=args.insecure_no_auth)
+            exposure_warning(settings.with_overrides(host=args.host))
         if args.command == "serve":
             return _serve(settings.with_overrides(host=args.host, port=args.port, db_url=args.db))
         if args.command == "chat":

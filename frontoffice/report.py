@@ -292,8 +292,21 @@ def render_json(report: Report) -> str:
     return json.dumps(report.as_dict(), ensure_ascii=False)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (CSV injection): a cell that
+    starts with =, +, -, @, a tab or a line break (or their full-width forms) gets a
+    leading apostrophe, as OWASP advises. A lone "-" (no cost centre) is no formula and
+    stays. Numbers we compute are written as they are."""
+    return "'" + text if text.startswith(FORMULA_STARTS) and text != "-" else text
+
+
 def chargeback_csv(report: Report, snapshot: Snapshot) -> str:
-    """For finance: one row per cost centre and product; amounts in euros with a point."""
+    """For finance: one row per cost centre and product; amounts in euros with a point.
+    Text cells (cost centres come from employees and the ticket API) are made
+    spreadsheet-safe."""
     names = Names.of(snapshot, "nl")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -301,10 +314,10 @@ def chargeback_csv(report: Report, snapshot: Snapshot) -> str:
     for row in report.chargeback:
         writer.writerow(
             (
-                row.cost_centre,
-                row.product,
-                names.products.get(row.product, row.product),
-                row.kind,
+                spreadsheet_safe(row.cost_centre),
+                spreadsheet_safe(row.product),
+                spreadsheet_safe(names.products.get(row.product, row.product)),
+                spreadsheet_safe(row.kind),
                 row.count,
                 row.waived,
                 f"{row.amount:.2f}",

@@ -19,6 +19,11 @@ from servicedesk.errors import ConfigurationError
 ENVIRONMENT: dict[str, tuple[str, str]] = {
     "FRONTOFFICE_HOST": ("127.0.0.1", "Address `serve` listens on."),
     "FRONTOFFICE_PORT": ("3978", "Port `serve` listens on."),
+    "FRONTOFFICE_INSECURE_NO_AUTH": (
+        "false",
+        "`true` lets local mode (no `MicrosoftAppId`) listen beyond loopback, unauthenticated, "
+        "with a WARNING at every start (as `serve --insecure-no-auth`); see docs/SECURITY.md.",
+    ),
     "FRONTOFFICE_DB_URL": (
         "sqlite:///var/frontoffice.db",
         "Database: `sqlite:///path` (embedded) or `postgresql://user@host/db`.",
@@ -36,6 +41,11 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "Comma-separated Entra tenant ids whose activities are accepted; others get 403.",
     ),
     "FRONTOFFICE_MAX_BODY_BYTES": ("262144", "Largest request body accepted (413 above)."),
+    "FRONTOFFICE_DOWNLOAD_HOSTS": (
+        "*.sharepoint.com",
+        "Comma-separated hosts the bot may download an attached file (a CSV of visitors) from; "
+        "`*.` matches any subdomain. Always https, no IP addresses, no redirects elsewhere.",
+    ),
     "FRONTOFFICE_DEFAULT_LANGUAGE": (
         "nl",
         "Language when neither the text nor Teams tells (nl/en).",
@@ -187,6 +197,8 @@ class Settings:
     knowledge_reload_seconds: float = 2.0
     allowed_tenants: frozenset[str] = field(default_factory=frozenset)
     max_body_bytes: int = 256 * 1024
+    download_hosts: tuple[str, ...] = ("*.sharepoint.com",)
+    insecure_no_auth: bool = False  # local mode beyond loopback, explicitly
     default_language: str = "nl"
     dialog_timeout_minutes: int = 60
     log_level: str = "INFO"
@@ -249,6 +261,12 @@ class Settings:
             kwargs["allowed_tenants"] = frozenset(t.strip() for t in v.split(",") if t.strip())
         if (v := get("FRONTOFFICE_MAX_BODY_BYTES")) is not None:
             kwargs["max_body_bytes"] = _int(v, "FRONTOFFICE_MAX_BODY_BYTES", 1024)
+        if (v := get("FRONTOFFICE_DOWNLOAD_HOSTS")) is not None:
+            kwargs["download_hosts"] = tuple(
+                h.strip().lower() for h in v.split(",") if h.strip()
+            )
+        if (v := get("FRONTOFFICE_INSECURE_NO_AUTH")) is not None:
+            kwargs["insecure_no_auth"] = _bool(v, "FRONTOFFICE_INSECURE_NO_AUTH")
         if (v := get("FRONTOFFICE_DEFAULT_LANGUAGE")) is not None:
             if v not in ("nl", "en"):
                 raise ConfigurationError("FRONTOFFICE_DEFAULT_LANGUAGE must be nl or en")

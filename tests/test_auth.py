@@ -183,3 +183,117 @@ async def test_unreachable_signing_keys_give_503_not_500(sqlite_url: str) -> Non
             "/api/messages", json=_activity(), headers={"Authorization": f"Bearer {token}"}
         )
         assert response.status == 503
+
+
+# -- forged and misplaced tokens (docs/SECURITY.md) ----------------------------------------------
+
+
+async def _post_with(production: TestClient, token: str, **activity: Any) -> int:
+    response = await production.post(
+        "/api/messages", json=_activity(**activity), headers={"Authorization": f"Bearer {token}"}
+    )
+    return response.status
+
+
+async def test_an_unsigned_token_is_401(production: TestClient, openid: OpenIdServer) -> None:
+    now = int(time.time())
+    claims = {
+        "iss": "https://api.botframework.com",
+        "aud": APP_ID,
+        "nbf": now - 10,
+        "exp": now + 600,
+        "serviceurl": SERVICE_URL,
+    }
+    unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": KEY_ID})
+    assert await _post_with(production, unsigned) == 401
+    assert await _post_with(production, unsigned.rsplit(".", 1)[0] + ".") == 401
+
+
+async def test_a_token_signed_with_the_public_key_as_a_shared_secret_is_401(
+    production: TestClient, openid: OpenIdServer
+) -> None:
+    """The classic algorithm confusion: HS256 keyed with the RSA public key."""
+    from cryptography.hazmat.primitives import serialization
+
+    public = openid.key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    now = int(time.time())
+    claims = {
+        "iss": "https://api.botframework.com",
+        "aud": APP_ID,
+        "nbf": now - 10,
+        "exp": now + 600,
+        "serviceurl": SERVICE_URL,
+    }
+    header = {"alg": "HS256", "typ": "JWT", "kid": KEY_ID}
+    forged = _hs256(claims, header, public)  # PyJWT itself refuses to sign this
+    assert await _post_with(production, forged) == 401
+
+
+def _hs256(claims: dict[str, Any], header: dict[str, Any], secret: bytes) -> str:
+    import base64
+    import hashlib
+    import hmac
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = f"{part(json.dumps(header).encode())}.{part(json.dumps(claims).encode())}"
+    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{part(signature)}"
+
+
+async def test_a_token_issued_by_another_tenant_is_401(
+    production: TestClient, openid: OpenIdServer
+) -> None:
+    other = "https://sts.windows.net/99999999-9999-9999-9999-999999999999/"
+    assert await _post_with(production, openid.token(iss=other)) == 401
+    v2 = "https://login.microsoftonline.com/99999999-9999-9999-9999-999999999999/v2.0"
+    assert await _post_with(production, openid.token(iss=v2)) == 401
+
+
+async def test_a_token_for_another_service_url_is_401(
+    production: TestClient, openid: OpenIdServer
+) -> None:
+    """A real token replayed with an activity that names another serviceUrl (where the
+    bot would send its replies) is refused."""
+    token = openid.token(serviceurl="https://smba.trafficmanager.net/amer/")
+    assert await _post_with(production, token) == 401
+
+
+async def test_a_token_not_yet_valid_is_401(production: TestClient, openid: OpenIdServer) -> None:
+    later = int(time.time()) + 3600
+    assert await _post_with(production, openid.token(nbf=later, exp=later + 600)) == 401
+
+
+async def test_an_activity_without_a_tenant_is_refused_when_tenants_are_limited(
+    production: TestClient, openid: OpenIdServer
+) -> None:
+    status = await _post_with(
+        production,
+        openid.token(),
+        conversation={"id": "a:x", "conversationType": "personal"},
+        channelData={},
+    )
+    assert status == 403
+
+
+async def test_a_refused_token_changes_nothing(
+    production: TestClient, openid: OpenIdServer
+) -> None:
+    """A message with a bad token starts no intake and files nothing."""
+    from bot.keys import TICKET_STORE
+
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    activity = teams_message(
+        "Er is brand op de 2e verdieping van de Werf!", SERVICE_URL, deliveryMode="expectReplies"
+    )
+    response = await production.post(
+        "/api/messages",
+        json=activity,
+        headers={"Authorization": f"Bearer {openid.token(key=stranger)}"},
+    )
+    assert response.status == 401
+    store = production.server.app[TICKET_STORE]
+    assert await store.find(None, open_only=False) == []

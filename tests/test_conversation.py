@@ -270,39 +270,6 @@ async def test_a_pasted_list_registers_the_whole_group(chat: Chat, app_client: T
     assert "jan@jansen.nl" in ticket.fields["visitors"][0]
 
 
-async def test_a_csv_file_of_visitors_is_read(
-    chat: Chat, app_client: TestClient, aiohttp_csv: str
-) -> None:
-    await chat.say(
-        "",
-        attachments=[
-            {
-                "contentType": "application/vnd.microsoft.teams.file.download.info",
-                "name": "bezoekers.csv",
-                "content": {"downloadUrl": aiohttp_csv, "fileType": "csv", "uniqueId": "x"},
-            }
-        ],
-    )
-    assert "3 bezoekers" in chat.text()
-    assert "Voor wanneer" in chat.text()
-
-
-@pytest.fixture
-async def aiohttp_csv() -> AsyncIterator[str]:
-    """A download URL serving a CSV, as Teams' file download does."""
-
-    async def serve(request: web.Request) -> web.Response:
-        body = "naam;bedrijf;e-mail\nJan Jansen;Jansen BV;jan@jansen.nl\nPiet Pietersen;;\nKlaas;ACME;\n"
-        return web.Response(body=body.encode("utf-8-sig"), content_type="text/csv")
-
-    app = web.Application()
-    app.router.add_get("/file.csv", serve)
-    server = TestServer(app)
-    await server.start_server()
-    yield str(server.make_url("/file.csv"))
-    await server.close()
-
-
 # -- emergencies -----------------------------------------------------------------------------------
 
 

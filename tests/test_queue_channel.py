@@ -369,6 +369,41 @@ async def test_a_stranger_gets_the_card_back_and_nothing_changes(
     assert fake.puts == []
 
 
+@pytest.mark.parametrize(
+    ("verb", "extra"),
+    [
+        ("ticket.take", {}),
+        ("ticket.progress", {"progress_note": "Monteur komt"}),
+        ("ticket.delay", {"delay_reason": "Onderdeel besteld", "delay_date": "2026-12-04"}),
+        ("ticket.resolve", {"resolve_note": "Vervangen"}),
+        ("ticket.reassign", {"reassign_queue": "schoonmaak", "reassign_reason": "Niet van ons"}),
+    ],
+)
+async def test_no_action_of_a_stranger_changes_the_ticket(
+    desk: tuple[TestClient, FakeConnector, str], verb: str, extra: dict[str, Any]
+) -> None:
+    """Every verb, with data that would work for staff (docs/SECURITY.md)."""
+    client, fake, url = desk
+    number, card = await _posted(client, fake, url)
+    before = await ticket_of(client, number)
+    action = card_invoke(verb, {**data_of(card), **extra}, url, user=STRANGER)
+    answer = await click(client, action)
+    assert "alleen die medewerkers" in text_of(answer)
+    after = await ticket_of(client, number)
+    assert (after.version, len(after.events), after.status, after.queue) == (
+        before.version,
+        len(before.events),
+        before.status,
+        before.queue,
+    )
+    await outbox(client)
+    assert fake.puts == []
+    # the same click by staff does change it: the refusal above was the stranger's
+    action["from"] = {"id": f"29:{STAFF}", "name": "Staff", "aadObjectId": STAFF}
+    await click(client, action)
+    assert (await ticket_of(client, number)).version > before.version
+
+
 async def test_an_admin_may_act_on_any_queue(desk: tuple[TestClient, FakeConnector, str]) -> None:
     client, fake, url = desk
     number, card = await _posted(client, fake, url)
