@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
-from bot.notifier import NoticeRenderer, TeamsMessenger, Throttle
+from bot.notifier import NoticeRenderer, TeamsMessenger
 from bot.notify_scheduler import NotificationScheduler
 from frontoffice.settings import Settings
 from knowledge.catalogue import KnowledgeCalendar
@@ -43,6 +43,7 @@ from servicedesk.notifications import (
 )
 from servicedesk.persistence.database import conversations, create_engine, migrate, tickets
 from servicedesk.persistence.notification_store import SqlNotificationStore
+from servicedesk.persistence.send_budget import SqlSendBudget
 from servicedesk.persistence.ticket_store import SqlTicketStore
 from servicedesk.tickets import Actor, Channel, Deadlines, Requester, Ticket
 
@@ -139,13 +140,14 @@ async def _run(db_url: str, count: int, rate: float) -> dict[str, Any]:
     ticket_store = SqlTicketStore(engine)
     calendar = KnowledgeCalendar(holder)
     policy = NotifyPolicy()
-    messenger = TeamsMessenger(None, "", NoticeRenderer(holder), Throttle(rate))
+    budget = SqlSendBudget(engine, rate, Settings().notify_burst)
+    messenger = TeamsMessenger(None, "", NoticeRenderer(holder), budget)
 
     async def close(number: str, actor: Actor, note: str) -> None:
         raise AssertionError("nothing is closed here")
 
     dispatcher = NotificationDispatcher(
-        store, ticket_store, messenger, calendar, calendar, clock, close, policy
+        store, ticket_store, messenger, calendar, calendar, clock, close, policy, budget=budget
     )
     scheduler = NotificationScheduler(
         NotificationPlanner(store, ticket_store, calendar, policy), dispatcher, store, clock

@@ -263,6 +263,16 @@ insight_reports = sa.Table(
     sa.Column("sent_at", UtcDateTime()),
 )
 
+# The notification send budget (migration 0007): a token bucket per tenant ("t:<id>") and
+# per conversation ("c:<id>"), shared by every process; see persistence/send_budget.py.
+send_budget = sa.Table(
+    "send_budget",
+    metadata,
+    sa.Column("key", sa.String(600), primary_key=True),
+    sa.Column("tat", sa.Double, nullable=False, index=True),
+    sa.Column("lead", sa.Double, nullable=False),
+)
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
