@@ -214,3 +214,40 @@ def test_several_workers_on_sqlite_are_refused_with_the_command_to_use(tmp_path:
         timeout=60,
     )
     assert result.returncode == 2 and "--workers 3 needs PostgreSQL" in result.stderr
+
+
+# -- what several processes share on one PostgreSQL ---------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_processes_starting_together_migrate_one_after_the_other(pg_url: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTOFFICE_")}
+    command = [str(FRONTOFFICE_BIN), "migrate", "--db", pg_url]
+    # without the advisory lock, all but one fail: relation "alembic_version" already exists
+    starts = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    results = [(p.wait(60), *(stream.decode() for stream in p.communicate())) for p in starts]
+    assert [code for code, _, _ in results] == [0] * 4, results
+    assert len({out for _, out, _ in results}) == 1  # "database at revision …"
+
+
+@pytest.mark.postgres
+async def test_background_work_runs_in_one_process_at_a_time(pg_url: str) -> None:
+    from servicedesk.persistence.locks import one_at_a_time
+
+    first, second = create_engine(pg_url), create_engine(pg_url)  # two processes' pools
+    try:
+        async with one_at_a_time(first, "backoffice-poll") as mine:
+            assert mine
+            async with one_at_a_time(second, "backoffice-poll") as theirs:
+                assert not theirs
+            async with one_at_a_time(second, "insight") as other_work:
+                assert other_work
+        async with one_at_a_time(second, "backoffice-poll") as theirs:
+            assert theirs  # given back
+    finally:
+        first.dispose()
+        second.dispose()
