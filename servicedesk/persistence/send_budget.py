@@ -26,6 +26,7 @@ buckets, the same as no row, and are deleted now and then.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -43,6 +44,40 @@ from servicedesk.persistence.database import send_budget
 PER_CONVERSATION_PER_HOUR = 1800  # Teams: 1,800 operations per 3,600 s per thread
 CONVERSATION_BURST = 7  # Teams: 7 per second per thread
 PRUNE_SECONDS = 60.0
+_NOW = "extract(epoch FROM statement_timestamp())::float8"  # one value per statement
+_TAKE_POSTGRESQL = sa.text(
+    f"""
+    INSERT INTO send_budget AS b (key, tat, lead)
+    SELECT u.key, {_NOW} + u.cost, u.lead
+    FROM unnest(CAST(:keys AS text[]), CAST(:costs AS float8[]), CAST(:leads AS float8[]))
+        AS u(key, cost, lead)
+    ORDER BY u.key
+    ON CONFLICT (key) DO UPDATE
+        SET tat = greatest(b.tat, {_NOW}) + (excluded.tat - {_NOW}), lead = excluded.lead
+        WHERE greatest(b.tat, {_NOW}) - excluded.lead <= {_NOW}
+    RETURNING b.key, b.tat, {_NOW} AS now
+    """
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _take_sqlite(rows: int) -> sa.TextClause:
+    values = ", ".join(f"(:k{n}, :now + :c{n}, :l{n})" for n in range(rows))
+    return sa.text(
+        f"""
+        INSERT INTO send_budget AS b (key, tat, lead) VALUES {values}
+        ON CONFLICT (key) DO UPDATE
+            SET tat = max(b.tat, :now) + (excluded.tat - :now), lead = excluded.lead
+            WHERE max(b.tat, :now) - excluded.lead <= :now
+        RETURNING key, tat, :now AS now
+        """
+    )
+
+
+def _database_now(connection: Connection) -> float:
+    if connection.dialect.name == "postgresql":
+        return float(connection.execute(sa.text(f"SELECT {_NOW}")).scalar_one())
+    return time.time()
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,40 +186,25 @@ class SqlSendBudget(SqlStore):
     def _take(self, connection: Connection, counts: Counter[str]) -> tuple[dict[str, float], float]:
         """One statement: each key's ``tat`` moved on by its count, unless the key is
         booked too far ahead. Returns the new ``tat`` of the keys granted, and now."""
-        postgres = connection.dialect.name == "postgresql"
-        if postgres:
-            now: Any = sa.cast(sa.func.extract("epoch", sa.func.statement_timestamp()), sa.Double)
-            greatest: Any = sa.func.greatest
-            insert: Any = postgresql.insert
-        else:
-            now = sa.literal(time.time(), sa.Double)
-            greatest = sa.func.max
-            insert = sqlite.insert
-        rows = [
-            {
-                "key": key,
-                "tat": now + counts[key] * self._bucket(key).interval,
-                "lead": self._bucket(key).lead,
-            }
-            for key in sorted(counts)
-        ]
-        statement = insert(send_budget).values(rows)
-        current = greatest(send_budget.c.tat, now)
-        statement = statement.on_conflict_do_update(
-            index_elements=[send_budget.c.key],
-            set_={
-                "tat": current + (statement.excluded.tat - now),
-                "lead": statement.excluded.lead,
-            },
-            where=current - statement.excluded.lead <= now,
-        ).returning(send_budget.c.key, send_budget.c.tat, now.label("now"))
+        keys = sorted(counts)
+        costs = [counts[key] * self._bucket(key).interval for key in keys]
+        leads = [self._bucket(key).lead for key in keys]
+        if connection.dialect.name == "postgresql":  # one fixed statement, arrays bound
+            result = connection.execute(
+                _TAKE_POSTGRESQL, {"keys": keys, "costs": costs, "leads": leads}
+            )
+        else:  # SQLite: the same statement over VALUES, Python's clock
+            values: dict[str, Any] = {"now": time.time()}
+            for n, (key, cost, lead) in enumerate(zip(keys, costs, leads, strict=True)):
+                values.update({f"k{n}": key, f"c{n}": cost, f"l{n}": lead})
+            result = connection.execute(_take_sqlite(len(keys)), values)
         granted: dict[str, float] = {}
         moment: float | None = None
-        for row in connection.execute(statement):
+        for row in result:
             granted[row.key] = float(row.tat)
             moment = float(row.now)
         if moment is None:
-            moment = float(connection.execute(sa.select(now)).scalar_one())
+            moment = _database_now(connection)
         return granted, moment
 
     async def pause(self, tenant: str, seconds: float) -> None:
