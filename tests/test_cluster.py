@@ -2,8 +2,8 @@
 
 Two workers on one port and one fresh PostgreSQL database answer employees through
 /api/messages (every response names its worker in ``X-Worker``): both workers answer,
-every intake becomes exactly one ticket although each "Bevestigen" is clicked twice, one
-click after the other (each on a new connection, so on either worker), and SIGTERM to the parent stops both workers cleanly.
+every intake becomes exactly one ticket although each "Bevestigen" is clicked twice at
+once and once more later (each on a new connection, so on either worker), and SIGTERM to the parent stops both workers cleanly.
 A worker that dies is not hidden: the parent logs it at ERROR, stops the other and
 exits 1. More than one worker on SQLite is refused with the command to use instead.
 """
@@ -151,12 +151,14 @@ async def test_two_workers_share_the_port_and_the_work_and_stop_together(
                 assert chat.text(), "an answer"
                 await chat.say(f"De lamp in kamer 2.{n:02d} van het Stadskantoor is kapot")
                 verb, data = buttons(chat.cards()[-1])["Bevestigen"]
-                first = await chat.click(verb, data)
-                second = await chat.click(verb, data)  # a new connection: either worker
+                # twice at once (a double click; Teams retrying), each on a new connection
+                first, second = await asyncio.gather(chat.click(verb, data), chat.click(verb, data))
                 assert "FM-" in str(first) and str(first) == str(second)
+                third = await chat.click(verb, data)  # and later once more
+                assert str(third) == str(first)
 
             await asyncio.gather(*(employee(n) for n in range(USERS)))
-        assert client.statuses == {200: USERS * 4}
+        assert client.statuses == {200: USERS * 5}
         assert set(client.workers) == {"1", "2"}, client.workers  # both answered
 
         engine = create_engine(pg_url)
@@ -217,6 +219,17 @@ def test_several_workers_on_sqlite_are_refused_with_the_command_to_use(tmp_path:
 
 
 # -- what several processes share on one PostgreSQL ---------------------------------------
+
+
+async def test_two_confirms_of_one_intake_at_once_make_one_ticket(client: TestClient) -> None:
+    from bot.keys import TICKETS
+
+    chat = Chat(client)
+    await chat.say("De lamp in kamer 2.14 van het Stadskantoor is kapot")
+    verb, data = buttons(chat.cards()[-1])["Bevestigen"]
+    first, second = await asyncio.gather(chat.click(verb, data), chat.click(verb, data))
+    assert "FM-" in str(first) and str(first) == str(second)
+    assert len(await client.server.app[TICKETS].find("aad-user-1", open_only=False)) == 1
 
 
 @pytest.mark.slow

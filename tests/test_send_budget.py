@@ -256,13 +256,13 @@ async def test_two_dispatchers_on_one_postgresql_keep_the_rate_together_and_send
     pg_url: str, stamping: tuple[StampingConnector, str]
 ) -> None:
     connector, url = stamping
-    rate, burst = 10.0, 3
+    rate, burst = 5.0, 2
     await asyncio.to_thread(migrate, pg_url)
     # each claim (20 rows) holds both tenants and some of the busy person's notices, so
     # both dispatchers send to both tenants and to the busy person at the same time
-    people = {f"aad-{t}-{i:02d}": f"tenant-{t}" for i in range(30) for t in "ab"}
+    people = {f"aad-{t}-{i:02d}": f"tenant-{t}" for i in range(40) for t in "ab"}
     notices = list(people)
-    for at in (0, 15, 30, 45):
+    for at in (0, 20, 40, 60):
         notices.insert(at, "aad-busy")
     people["aad-busy"] = "tenant-c"
     await _seed(pg_url, url, people, notices)
@@ -272,7 +272,7 @@ async def test_two_dispatchers_on_one_postgresql_keep_the_rate_together_and_send
     try:
 
         async def drive(scheduler: NotificationScheduler, store: SqlNotificationStore) -> None:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60
             while time.monotonic() < deadline and len(connector.arrivals) < expected:
                 await scheduler.run_once()
                 await asyncio.sleep(0.05)
@@ -295,9 +295,11 @@ async def test_two_dispatchers_on_one_postgresql_keep_the_rate_together_and_send
     assert sum(shares) == expected and min(shares) > 0, shares  # both took a share
     for tenant in ("tenant-a", "tenant-b"):
         stamps = [at for at, t, _ in connector.arrivals if t == tenant]
-        for window in (0.5, 1.0, 2.0):
-            # the rate over the window plus the burst; one more for the loopback's jitter
-            assert most_in_any_window(stamps, window) <= rate * window + burst + 1, (
+        for window in (2.0, 4.0):
+            # the rate over the window plus the burst, and once more the burst: on a busy
+            # machine a send that wakes late arrives closer to the next one. Two budgets
+            # of one process each would show about 2 * (rate * window + burst) here.
+            assert most_in_any_window(stamps, window) <= rate * window + 2 * burst, (
                 tenant,
                 window,
             )

@@ -95,6 +95,9 @@ tickets = sa.Table(
     sa.Column("external_number", sa.String(64)),
     sa.Column("version", sa.Integer, nullable=False, default=1),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # what asked for the ticket, when it may ask twice (migration 0007): "chat:<conv>:<intake>"
+    sa.Column("origin", sa.String(600)),
+    sa.Index("ux_tickets_origin", "origin", unique=True),
 )
 
 ticket_events = sa.Table(
@@ -269,7 +272,7 @@ send_budget = sa.Table(
     "send_budget",
     metadata,
     sa.Column("key", sa.String(600), primary_key=True),
-    sa.Column("tat", sa.Double, nullable=False, index=True),
+    sa.Column("tat", sa.Double, nullable=False),
     sa.Column("lead", sa.Double, nullable=False),
 )
 
