@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed
 DB_URL ?= sqlite:///var/frontoffice.db
 HOST   ?= 127.0.0.1
 PORT   ?= 3978
+WORKERS ?= 2
 
 .PHONY: run test lint typecheck install migrate chat bench eval clean
 
@@ -27,6 +28,12 @@ migrate: install var
 
 run: migrate
 	FRONTOFFICE_DB_URL=$${FRONTOFFICE_DB_URL:-$(DB_URL)} $(BIN)/frontoffice serve --host $(HOST) --port $(PORT)
+
+# Several workers on one port (SO_REUSEPORT); needs PostgreSQL, e.g.
+# make run-cluster DB_URL=postgresql://postgres@127.0.0.1/frontoffice WORKERS=2
+.PHONY: run-cluster
+run-cluster: install
+	FRONTOFFICE_DB_URL=$${FRONTOFFICE_DB_URL:-$(DB_URL)} $(BIN)/frontoffice serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 chat: migrate
 	FRONTOFFICE_DB_URL=$${FRONTOFFICE_DB_URL:-$(DB_URL)} $(BIN)/frontoffice chat

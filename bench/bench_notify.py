@@ -10,7 +10,12 @@ aiohttp fake Bot Connector in the same process, which answers at once. Two runs:
 - at the default throttle (40 per second per tenant, below Teams' 50): a smaller sample
   (``--throttled-count``), since the wall time is then simply count / 40.
 
+Both go through the send budget in the database (``send_budget``: one upsert per group of
+32 sends, per tenant and per conversation), as in the app.
+
 Run: ``.venv/bin/python bench/bench_notify.py [--count 10000] [--throttled-count 400] [--db URL]``
+(``--db postgresql://…/postgres``: each run gets a fresh database on that server, dropped
+afterwards.)
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ import asyncio
 import logging
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +35,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
-from bot.notifier import NoticeRenderer, TeamsMessenger, Throttle
+from bot.notifier import NoticeRenderer, TeamsMessenger
 from bot.notify_scheduler import NotificationScheduler
 from frontoffice.settings import Settings
 from knowledge.catalogue import KnowledgeCalendar
@@ -43,6 +51,7 @@ from servicedesk.notifications import (
 )
 from servicedesk.persistence.database import conversations, create_engine, migrate, tickets
 from servicedesk.persistence.notification_store import SqlNotificationStore
+from servicedesk.persistence.send_budget import SqlSendBudget
 from servicedesk.persistence.ticket_store import SqlTicketStore
 from servicedesk.tickets import Actor, Channel, Deadlines, Requester, Ticket
 
@@ -139,13 +148,14 @@ async def _run(db_url: str, count: int, rate: float) -> dict[str, Any]:
     ticket_store = SqlTicketStore(engine)
     calendar = KnowledgeCalendar(holder)
     policy = NotifyPolicy()
-    messenger = TeamsMessenger(None, "", NoticeRenderer(holder), Throttle(rate))
+    budget = SqlSendBudget(engine, rate, Settings().notify_burst)
+    messenger = TeamsMessenger(None, "", NoticeRenderer(holder), budget)
 
     async def close(number: str, actor: Actor, note: str) -> None:
         raise AssertionError("nothing is closed here")
 
     dispatcher = NotificationDispatcher(
-        store, ticket_store, messenger, calendar, calendar, clock, close, policy
+        store, ticket_store, messenger, calendar, calendar, clock, close, policy, budget=budget
     )
     scheduler = NotificationScheduler(
         NotificationPlanner(store, ticket_store, calendar, policy), dispatcher, store, clock
@@ -163,11 +173,29 @@ async def _run(db_url: str, count: int, rate: float) -> dict[str, Any]:
     return {"count": count, "rate": rate, "wall_s": wall, "per_s": count / wall, "cpu_s": cpu}
 
 
+@contextmanager
+def _scratch(server_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL database on the server of ``server_url``, dropped afterwards."""
+    admin = sa.create_engine(
+        server_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        isolation_level="AUTOCOMMIT",
+    )
+    name = f"bench_notify_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(server_url).set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--throttled-count", type=int, default=400)
-    parser.add_argument("--db", help="a PostgreSQL URL (a scratch database: rows are added)")
+    parser.add_argument("--db", help="a PostgreSQL server URL (a fresh database per run)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     default_rate = Settings().notify_rate
@@ -176,10 +204,12 @@ def main() -> None:
         for index, (count, rate) in enumerate(
             ((args.count, 0.0), (args.throttled_count, default_rate))
         ):
-            url = args.db or f"sqlite:///{Path(folder) / f'bench{index}.db'}"
-            runs.append(asyncio.run(_run(url, count, rate)))
             if args.db:
-                break  # one run per scratch database
+                with _scratch(args.db) as url:
+                    runs.append(asyncio.run(_run(url, count, rate)))
+            else:
+                url = f"sqlite:///{Path(folder) / f'bench{index}.db'}"
+                runs.append(asyncio.run(_run(url, count, rate)))
     print(f"{'run':32} {'sent':>7} {'wall s':>8} {'per s':>8} {'cpu s':>7}")
     for run in runs:
         label = "unthrottled" if run["rate"] == 0 else f"throttled at {run['rate']:g}/s per tenant"

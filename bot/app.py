@@ -40,6 +40,7 @@ from servicedesk.persistence.conversation_store import SqlConversationStore
 from servicedesk.persistence.database import create_engine, migrate
 from servicedesk.persistence.dialog_store import SqlDialogStore
 from servicedesk.persistence.insight_store import SqlInsightStore
+from servicedesk.persistence.locks import one_at_a_time
 from servicedesk.persistence.ticket_store import SqlTicketStore
 from servicedesk.service import TicketService
 
@@ -181,7 +182,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(
                 _every(
                     settings.poll_seconds,
-                    lambda: _poll(app, backoffices),
+                    lambda: _alone(app, "backoffice-poll", lambda: _poll(app, backoffices)),
                     "back-office polling",
                     stop,
                 )
@@ -190,7 +191,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     async def insight() -> None:  # the weekly card (admin channel) and the retention purge
         with contextlib.suppress(TimeoutError):  # not in the busy first minute
             await asyncio.wait_for(stop.wait(), FIRST_CHECK_SECONDS)
-        await _every(CHECK_SECONDS, app[INSIGHT_WORK].run_once, "insight", stop)
+        work = app[INSIGHT_WORK].run_once
+        await _every(CHECK_SECONDS, lambda: _alone(app, "insight", work), "insight", stop)
 
     tasks.append(asyncio.create_task(insight()))
     # notifications: APScheduler's tick and date triggers over the notifications table
@@ -232,6 +234,13 @@ async def _every(
             log.exception("%s failed; trying again", what)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _alone(app: web.Application, name: str, work: Callable[[], Awaitable[object]]) -> None:
+    """``work`` unless another process on the same PostgreSQL is doing it right now."""
+    async with one_at_a_time(app[STORE_ENGINE], name) as mine:
+        if mine:
+            await work()
 
 
 async def _poll(app: web.Application, backoffices: dict[str, BackOffice]) -> None:

@@ -6,9 +6,10 @@ to ``{serviceUrl}/v3/conversations/{id}/activities`` with aiohttp: one pooled se
 our own retries (the dispatcher's, not msrest's hidden ones), and a token from the
 adapter's credentials in production (none in local mode, like ``bot/channel_cards.py``).
 
-Teams' limits are kept by ``Throttle``: at most ``rate`` sends per second per tenant
-(Teams allows about 50 per app per tenant) and 1,800 per hour per conversation; a 429
-pauses the whole tenant for its Retry-After. Answers are translated into the core's
+Teams' limits (about 50 sends per second per app and tenant, 1,800 per hour per
+conversation) are kept by the dispatcher with the shared send budget in the database
+(``servicedesk.persistence.send_budget``), so they hold across processes; a 429 pauses the
+whole tenant, in every process, for its Retry-After. Answers are translated into the core's
 error tree: 403 (``MessageWritesBlocked``, not in the roster) and 404 are
 ``RecipientUnreachable``; 408, 412, 429 and 5xx ``SendUnavailable``; other 4xx
 ``SendRejected``.
@@ -21,7 +22,6 @@ import contextlib
 import json
 import logging
 import time
-from collections import deque
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -41,13 +41,13 @@ from servicedesk.notifications import (
     Notice,
     NotificationKind,
     RecipientUnreachable,
+    SendBudget,
     SendRejected,
     SendUnavailable,
 )
 
 log = logging.getLogger(__name__)
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
-PER_THREAD_PER_HOUR = 1800
 RETRYABLE = frozenset({408, 412, 429, 500, 502, 503, 504})
 
 
@@ -143,50 +143,19 @@ class NoticeRenderer:
         return activity
 
 
-class Throttle:
-    """Paces sends: ``rate`` per second per tenant (0: no limit) and at most
-    ``per_thread`` per hour per conversation. ``pause`` honours a 429's Retry-After."""
-
-    def __init__(self, rate: float, per_thread: int = PER_THREAD_PER_HOUR) -> None:
-        self._interval = 1.0 / rate if rate > 0 else 0.0
-        self._per_thread = per_thread
-        self._next: dict[str, float] = {}
-        self._threads: dict[str, deque[float]] = {}
-
-    async def acquire(self, tenant: str, conversation: str) -> None:
-        now = time.monotonic()
-        sent = self._threads.setdefault(conversation, deque())
-        while sent and sent[0] <= now - 3600:
-            sent.popleft()
-        if len(sent) >= self._per_thread:
-            raise SendUnavailable(
-                "1,800 messages in an hour in this conversation", sent[0] + 3600 - now
-            )
-        sent.append(now)
-        if len(self._threads) > 50_000:  # forget quiet conversations
-            self._threads = {k: v for k, v in self._threads.items() if v and v[-1] > now - 3600}
-        slot = max(now, self._next.get(tenant, 0.0))
-        self._next[tenant] = slot + self._interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
-
-    def pause(self, tenant: str, seconds: float) -> None:
-        self._next[tenant] = max(self._next.get(tenant, 0.0), time.monotonic() + seconds)
-
-
 class TeamsMessenger:
     def __init__(
         self,
         adapter: CloudAdapter | None,
         app_id: str,
         renderer: NoticeRenderer,
-        throttle: Throttle,
+        budget: SendBudget | None = None,
         timeout_seconds: float = 15.0,
     ) -> None:
         self._adapter = adapter
         self._app_id = app_id
         self._renderer = renderer
-        self._throttle = throttle
+        self._budget = budget  # told about 429s (a pause for the whole tenant)
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session: aiohttp.ClientSession | None = None
         self._tokens: dict[str, tuple[dict[str, str], float]] = {}
@@ -194,7 +163,6 @@ class TeamsMessenger:
     async def send(self, reference: ConversationReference, notice: Notice) -> str:
         body = self._renderer.activity(reference, notice)
         tenant = reference.tenant_id or ""
-        await self._throttle.acquire(tenant, reference.conversation_id)
         headers = await self._authorization(reference.service_url)
         url = URL(
             f"{reference.service_url.rstrip('/')}/v3/conversations/"
@@ -207,14 +175,18 @@ class TeamsMessenger:
                     data = await response.json(content_type=None)
                     return str((data or {}).get("id") or "")
                 text = await response.text()
-                raise self._translate(response.status, text, response.headers, tenant)
+                error = self._translate(response.status, text, response.headers)
+                if response.status == 429 and self._budget is not None:
+                    retry_after = getattr(error, "retry_after", None)
+                    await self._budget.pause(tenant, retry_after or 1.0)
+                raise error
         except aiohttp.ClientError as exc:
             raise SendUnavailable(f"Bot Connector unreachable: {type(exc).__name__}") from exc
         except TimeoutError as exc:
             raise SendUnavailable("Bot Connector timed out") from exc
 
     def _translate(
-        self, status: int, text: str, headers: Any, tenant: str
+        self, status: int, text: str, headers: Any
     ) -> SendUnavailable | SendRejected | RecipientUnreachable:
         code = ""
         with contextlib.suppress(ValueError, AttributeError):
@@ -230,8 +202,6 @@ class TeamsMessenger:
             retry_after: float | None = None
             with contextlib.suppress(TypeError, ValueError):
                 retry_after = float(headers.get("Retry-After"))
-            if status == 429:
-                self._throttle.pause(tenant, retry_after if retry_after else 1.0)
             return SendUnavailable(f"Bot Connector answered {status} {code}".strip(), retry_after)
         return SendRejected(f"Bot Connector answered {status} {code}".strip())
 

@@ -23,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from botbuilder.integration.aiohttp import CloudAdapter
 from sqlalchemy.engine import Engine
 
-from bot.notifier import NoticeRenderer, TeamsMessenger, Throttle
+from bot.notifier import NoticeRenderer, TeamsMessenger
 from bot.notify_actions import NotificationActions
 from frontoffice.settings import Settings
 from knowledge.catalogue import KnowledgeCalendar
@@ -37,6 +37,7 @@ from servicedesk.notifications import (
     StageHook,
 )
 from servicedesk.persistence.notification_store import SqlNotificationStore
+from servicedesk.persistence.send_budget import SqlSendBudget
 from servicedesk.persistence.ticket_store import SqlTicketStore
 from servicedesk.service import Step, TicketService
 from servicedesk.tickets import Actor
@@ -200,9 +201,8 @@ def build_notifications(
         lease=timedelta(seconds=settings.notify_lease_seconds),
         dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
     )
-    messenger = TeamsMessenger(
-        adapter, settings.app_id, NoticeRenderer(holder), Throttle(settings.notify_rate)
-    )
+    budget = SqlSendBudget(engine, settings.notify_rate, settings.notify_burst)
+    messenger = TeamsMessenger(adapter, settings.app_id, NoticeRenderer(holder), budget)
 
     async def close(number: str, actor: Actor, note: str) -> None:
         await tickets.act(number, Step("close", actor, note=note))
@@ -217,6 +217,7 @@ def build_notifications(
         close,
         policy,
         stage=crash_hook(os.environ.get(CRASH_ENV)),
+        budget=budget,
     )
     planner = NotificationPlanner(store, ticket_store, calendar, policy)
     scheduler = NotificationScheduler(planner, dispatcher, store, clock, settings.notify_seconds)

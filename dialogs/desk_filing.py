@@ -131,6 +131,9 @@ class TicketFiling(DeskBase):
                     channel=Channel.CHAT,
                     fields=intake.ticket_fields(c.state["values"], c.language, self._zone(c)),
                     priority=c.state.get("priority"),
+                    origin=f"chat:{c.turn.conversation_id}:{c.state.get('token')}"
+                    if c.state.get("token")
+                    else None,
                 )
             )
         except InputError:

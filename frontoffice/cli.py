@@ -12,7 +12,7 @@ from typing import Any
 
 from frontoffice import __version__
 from frontoffice.settings import Settings
-from servicedesk.errors import FrontOfficeError, InputError
+from servicedesk.errors import ConfigurationError, FrontOfficeError, InputError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, help="port to listen on (FRONTOFFICE_PORT)")
     serve.add_argument("--db", help="database URL (FRONTOFFICE_DB_URL)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="processes sharing the port (FRONTOFFICE_WORKERS; more than 1 needs PostgreSQL)",
+    )
 
     chat = commands.add_parser(
         "chat",
@@ -240,7 +245,11 @@ def main(argv: list[str] | None = None) -> int:
             settings = settings.with_overrides(insecure_no_auth=args.insecure_no_auth)
             exposure_warning(settings.with_overrides(host=args.host))
         if args.command == "serve":
-            return _serve(settings.with_overrides(host=args.host, port=args.port, db_url=args.db))
+            return _serve(
+                settings.with_overrides(
+                    host=args.host, port=args.port, db_url=args.db, workers=args.workers
+                )
+            )
         if args.command == "chat":
             from frontoffice.terminal import chat
 
@@ -292,12 +301,30 @@ def _serve(settings: Settings) -> int:
     from frontoffice.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
+    if settings.workers != 1:
+        from frontoffice.cluster import run_cluster
+
+        if settings.workers < 1:
+            raise ConfigurationError("--workers must be at least 1")
+        return run_cluster(settings)
+    from frontoffice.cluster import die_with_parent, worker_index
+
+    app = create_app(settings)
+    worker = worker_index()
+    if worker:  # one of run_cluster's workers: share the port, name ourselves
+        die_with_parent()
+
+        async def name_worker(_: web.Request, response: web.StreamResponse) -> None:
+            response.headers["X-Worker"] = str(worker)
+
+        app.on_response_prepare.append(name_worker)
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         access_log=None,
         print=lambda *_: None,
+        reuse_port=bool(worker) or None,
     )
     return 0
 

@@ -112,6 +112,15 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "How long a claimed notification is reserved for one process; after a crash it is taken "
         "up again once this has passed.",
     ),
+    "FRONTOFFICE_WORKERS": (
+        "1",
+        "`serve` processes sharing one port (SO_REUSEPORT); more than 1 needs PostgreSQL.",
+    ),
+    "FRONTOFFICE_NOTIFY_BURST": (
+        "10",
+        "Proactive messages a tenant may get at once above `FRONTOFFICE_NOTIFY_RATE` (the "
+        "budget is kept in the database and shared by every process).",
+    ),
     "FRONTOFFICE_MIGRATE_ON_START": (
         "true",
         "`serve` upgrades the database schema before it listens.",
@@ -204,6 +213,8 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"
     migrate_on_start: bool = True
+    workers: int = 1
+    notify_burst: int = 10
     api_token: str = ""
     admins: frozenset[str] = field(default_factory=frozenset)  # Entra ids / e-mails, lower case
     outbox_seconds: float = 1.0
@@ -324,6 +335,10 @@ class Settings:
             kwargs["outbox_max_attempts"] = _int(v, "FRONTOFFICE_OUTBOX_MAX_ATTEMPTS", 1)
         if (v := get("FRONTOFFICE_RETENTION_DAYS")) is not None:
             kwargs["retention_days"] = _int(v, "FRONTOFFICE_RETENTION_DAYS", 1)
+        if (v := get("FRONTOFFICE_WORKERS")) is not None:
+            kwargs["workers"] = _int(v, "FRONTOFFICE_WORKERS", 1)
+        if (v := get("FRONTOFFICE_NOTIFY_BURST")) is not None:
+            kwargs["notify_burst"] = _int(v, "FRONTOFFICE_NOTIFY_BURST", 1)
         if (v := get("FRONTOFFICE_MIGRATE_ON_START")) is not None:
             kwargs["migrate_on_start"] = _bool(v, "FRONTOFFICE_MIGRATE_ON_START")
         for name, attribute in (

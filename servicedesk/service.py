@@ -72,6 +72,7 @@ class NewTicket:
     fields: Mapping[str, Any] = field(default_factory=dict)
     actor: Actor | None = None  # who registered it, when not the requester (phone, counter)
     priority: str | None = None  # instead of the product's own class (an emergency is P1)
+    origin: str | None = None  # what asked (an intake): asked twice, one ticket
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class TicketService:
             deadlines=deadlines,
             actor=request.actor,
         )
-        stored = await self._store.add(ticket, offering.backoffice)
+        stored = await self._store.add(ticket, offering.backoffice, origin=request.origin)
         log.info(
             "ticket created",
             extra={

@@ -10,7 +10,6 @@ import asyncio
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,12 +22,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
 from bot.keys import OUTBOX, TICKETS
-from bot.notifier import Throttle
 from bot.notify_scheduler import NOTIFICATIONS
 from frontoffice.settings import Settings
 from knowledge.loader import DEFAULT_DIR
 from servicedesk.clock import FixedClock
-from servicedesk.notifications import NotificationPlanner, SendUnavailable
+from servicedesk.notifications import NotificationPlanner
 from servicedesk.persistence.notification_store import SqlNotificationStore
 from servicedesk.tickets import EventType, Requester, Status
 from tests.chat import Chat, buttons, said
@@ -555,16 +553,3 @@ async def test_planning_the_same_events_again_adds_no_rows(desk: Desk) -> None:
     await fresh.run_once()  # a restarted process re-reads its window
     rows = await desk.store.rows()
     assert len(rows) == 4 and {r["state"] for r in rows} == {"pending"}
-
-
-async def test_the_throttle_paces_a_tenant_and_caps_a_conversation() -> None:
-    throttle = Throttle(rate=50, per_thread=3)
-    started = time.monotonic()
-    for n in range(10):
-        await throttle.acquire("tenant-1", f"a:{n}")
-    assert time.monotonic() - started >= 9 / 50 * 0.9
-    for _ in range(3):
-        await throttle.acquire("tenant-2", "a:busy")
-    with pytest.raises(SendUnavailable) as raised:
-        await throttle.acquire("tenant-2", "a:busy")
-    assert raised.value.retry_after is not None and raised.value.retry_after > 3500

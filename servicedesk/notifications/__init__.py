@@ -68,7 +68,9 @@ from servicedesk.notifications.model import (
     RecipientUnreachable,
     RowState,
     ScheduledNotification,
+    SendBudget,
     SendRejected,
+    SendSlot,
     SendUnavailable,
 )
 from servicedesk.notifications.planner import NotificationPlanner, plan_event
@@ -99,7 +101,9 @@ __all__ = [
     "RecipientUnreachable",
     "RowState",
     "ScheduledNotification",
+    "SendBudget",
     "SendRejected",
+    "SendSlot",
     "SendUnavailable",
     "StageHook",
     "plan_event",

@@ -35,7 +35,9 @@ from servicedesk.notifications.model import (
     RecipientUnreachable,
     RowState,
     ScheduledNotification,
+    SendBudget,
     SendRejected,
+    SendSlot,
     SendUnavailable,
 )
 from servicedesk.persistence.ticket_store import SqlTicketStore
@@ -84,6 +86,7 @@ class NotificationDispatcher:
         policy: NotifyPolicy | None = None,
         rng: random.Random | None = None,
         stage: StageHook | None = None,
+        budget: SendBudget | None = None,
     ) -> None:
         self._store = store
         self._tickets = tickets
@@ -95,6 +98,7 @@ class NotificationDispatcher:
         self.policy = policy or NotifyPolicy()
         self._rng = rng or random.Random()
         self._stage = stage or (lambda _: None)
+        self._budget = budget  # Teams' rate limits, shared by all processes (None: none)
 
     async def run_once(self) -> int:
         """Handle what is due now; returns how many rows were claimed."""
@@ -127,13 +131,26 @@ class NotificationDispatcher:
         step = max(1, self.policy.concurrency)
         for start in range(0, len(sends), step):
             group = sends[start : start + step]
+            slots = await self._reserve(group)
+            waiting = [
+                self._over_budget(s, slot)
+                for s, slot in zip(group, slots, strict=True)
+                if slot.wait is None
+            ]
+            longest = max((slot.wait or 0.0 for slot in slots), default=0.0)
             held = await self._store.mark_sending(
-                [s.row.id for s in group], self._clock.now() + self.policy.lease, token
+                [s.row.id for s, slot in zip(group, slots, strict=True) if slot.wait is not None],
+                self._clock.now() + self.policy.lease + timedelta(seconds=longest),
+                token,
             )
-            group = [s for s in group if s.row.id in held]  # a lost lease: someone else's now
-            results = await asyncio.gather(*(self._send(s) for s in group))
+            going = [  # a lost lease: someone else's now
+                (s, slot.wait or 0.0)
+                for s, slot in zip(group, slots, strict=True)
+                if slot.wait is not None and s.row.id in held
+            ]
+            results = await asyncio.gather(*(self._send(s, wait) for s, wait in going))
             self._stage("after_send")
-            await self._store.settle(results, self._clock.now(), token)
+            await self._store.settle([*waiting, *results], self._clock.now(), token)
         return len(rows)
 
     # -- deciding ------------------------------------------------------------------------
@@ -335,9 +352,28 @@ class NotificationDispatcher:
 
     # -- sending -------------------------------------------------------------------------
 
-    async def _send(self, send: _Send) -> Outcome:
+    async def _reserve(self, group: list[_Send]) -> list[SendSlot]:
+        """The group's send slots from the shared budget (one database round trip)."""
+        if self._budget is None:
+            return [SendSlot(0.0)] * len(group)
+        return await self._budget.reserve(
+            [(s.reference.tenant_id or "", s.reference.conversation_id) for s in group]
+        )
+
+    def _over_budget(self, send: _Send, slot: SendSlot) -> Outcome:
+        """Not an attempt: the row simply waits until the budget has room."""
+        return Outcome(
+            send.row.id,
+            RowState.PENDING,
+            "waits for the send budget",
+            due_at=self._clock.now() + timedelta(seconds=slot.retry_after),
+        )
+
+    async def _send(self, send: _Send, wait: float = 0.0) -> Outcome:
         row = send.row
         person = row.recipient.removeprefix(USER_PREFIX)
+        if wait > 0:
+            await asyncio.sleep(wait)
         try:
             activity_id = await self._messenger.send(send.reference, send.notice)
         except RecipientUnreachable as exc:

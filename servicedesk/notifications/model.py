@@ -122,6 +122,28 @@ class Messenger(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class SendSlot:
+    """A reserved send: ``wait`` seconds from now it may go; ``None`` when the budget is
+    spent (then ``retry_after`` says when there is room again)."""
+
+    wait: float | None
+    retry_after: float = 0.0
+
+
+class SendBudget(Protocol):
+    """Teams' limits, shared by every process that sends: at most a rate per tenant and per
+    conversation (``servicedesk.persistence.send_budget.SqlSendBudget``)."""
+
+    async def reserve(self, sends: Sequence[tuple[str, str]]) -> list[SendSlot]:
+        """One slot per (tenant, conversation), in order, for sends about to go together."""
+        ...
+
+    async def pause(self, tenant: str, seconds: float) -> None:
+        """Nothing more to this tenant for ``seconds`` (a 429's Retry-After)."""
+        ...
+
+
 class NotificationStore(Protocol):
     """What the planner and dispatcher need from the database
     (``servicedesk.persistence.notification_store.SqlNotificationStore``)."""

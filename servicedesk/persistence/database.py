@@ -95,6 +95,9 @@ tickets = sa.Table(
     sa.Column("external_number", sa.String(64)),
     sa.Column("version", sa.Integer, nullable=False, default=1),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # what asked for the ticket, when it may ask twice (migration 0007): "chat:<conv>:<intake>"
+    sa.Column("origin", sa.String(600)),
+    sa.Index("ux_tickets_origin", "origin", unique=True),
 )
 
 ticket_events = sa.Table(
@@ -261,6 +264,16 @@ insight_reports = sa.Table(
     sa.Column("week", sa.String(10), primary_key=True),
     sa.Column("claimed_at", UtcDateTime(), nullable=False),
     sa.Column("sent_at", UtcDateTime()),
+)
+
+# The notification send budget (migration 0007): a token bucket per tenant ("t:<id>") and
+# per conversation ("c:<id>"), shared by every process; see persistence/send_budget.py.
+send_budget = sa.Table(
+    "send_budget",
+    metadata,
+    sa.Column("key", sa.String(600), primary_key=True),
+    sa.Column("tat", sa.Double, nullable=False),
+    sa.Column("lead", sa.Double, nullable=False),
 )
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

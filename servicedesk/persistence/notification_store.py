@@ -38,6 +38,7 @@ from servicedesk.persistence.database import (
     tickets,
     unreachable_recipients,
 )
+from servicedesk.persistence.locks import NAMESPACE, lock_key
 from servicedesk.tickets import Actor, Event, EventType
 
 CURSOR = "planner"
@@ -133,6 +134,11 @@ class SqlNotificationStore(SqlStore):
         def work() -> int:
             now = self._clock.now()
             with self._engine.begin() as connection:
+                if connection.dialect.name == "postgresql":  # planners in turn, not at once
+                    connection.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(:ns, :key)"),
+                        {"ns": NAMESPACE, "key": lock_key("notification-planner")},
+                    )
                 added = self._insert_rows(connection, rows, now)
                 if cursor is not None:
                     moved = connection.execute(

@@ -62,9 +62,13 @@ class SqlTicketStore(SqlStore):
 
     # -- tickets ---------------------------------------------------------------------
 
-    async def add(self, ticket: Ticket, backoffice: str, deliver: bool = True) -> Ticket:
+    async def add(
+        self, ticket: Ticket, backoffice: str, deliver: bool = True, origin: str | None = None
+    ) -> Ticket:
         """Store a new ticket (its number is assigned here) and, in the same transaction,
-        the job that delivers it to its back office."""
+        the job that delivers it to its back office. With ``origin`` (unique: e.g. the
+        intake that asked for it), a second add of the same origin, at the same moment or
+        later, stores nothing and returns the first ticket."""
 
         def work() -> Ticket:
             with self._engine.begin() as connection:
@@ -73,6 +77,7 @@ class SqlTicketStore(SqlStore):
                         number=f"new-{uuid.uuid4().hex[:26]}",  # replaced below
                         **self._row(ticket, backoffice),
                         version=1,
+                        origin=origin,
                     )
                 ).inserted_primary_key
                 assert inserted is not None
@@ -96,6 +101,28 @@ class SqlTicketStore(SqlStore):
                         )
                     )
             return ticket
+
+        if origin is not None:
+            first = await self._by_origin(origin)
+            if first is not None:
+                return first
+        try:
+            return await self._run(work)
+        except StoreError as exc:  # the same origin added at the same moment: the first wins
+            if origin is None or not isinstance(exc.__cause__, sa.exc.IntegrityError):
+                raise
+            first = await self._by_origin(origin)
+            if first is None:
+                raise
+            return first
+
+    async def _by_origin(self, origin: str) -> Ticket | None:
+        def work() -> Ticket | None:
+            with self._engine.connect() as connection:
+                row = connection.execute(
+                    sa.select(tickets).where(tickets.c.origin == origin)
+                ).first()
+                return None if row is None else self._ticket(connection, row)
 
         return await self._run(work)
 
