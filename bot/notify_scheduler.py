@@ -100,7 +100,13 @@ class NotificationScheduler:
             return
         if self._running is None or self._running.done():
             self._running = asyncio.create_task(self._work())
-        await asyncio.shield(self._running)
+        try:
+            await asyncio.shield(self._running)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # the app is stopping and APScheduler cancels its jobs: stop() waits for the
+            # work itself; a cancelled job here is no error worth a traceback
 
     async def _work(self) -> None:
         try:
