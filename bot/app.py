@@ -155,12 +155,25 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         product_names={p.id: p.name.nl for p in knowledge.products.values()},
     )
     app[CHANNEL_WORK].attach(backoffices)
+    if settings.outbox_seconds > 0:  # cards a killed process left half-posted: once, when stale
+        tasks.append(
+            asyncio.create_task(
+                _every(
+                    max(settings.outbox_lease_seconds / 2, 1.0),
+                    lambda: app[CHANNEL_WORK].reconcile(backoffices),
+                    "card reconciliation",
+                    stop,
+                )
+            )
+        )
     worker = OutboxWorker(
         app[TICKET_STORE],
         backoffices,
         app[_CLOCK],
         RetryPolicy(
-            max_attempts=settings.outbox_max_attempts, base_seconds=settings.outbox_retry_seconds
+            max_attempts=settings.outbox_max_attempts,
+            base_seconds=settings.outbox_retry_seconds,
+            lease_seconds=settings.outbox_lease_seconds,
         ),
     )
     app[OUTBOX] = worker

@@ -175,9 +175,12 @@ card_messages = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False),
     sa.Column("conversation_id", sa.String(512), nullable=False),
-    sa.Column("activity_id", sa.String(256), nullable=False),
+    sa.Column("activity_id", sa.String(256)),  # empty: an intent (0007), outcome not known yet
     sa.Column("posted_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("intent_key", sa.String(64)),
+    sa.Column("intended_at", UtcDateTime()),
+    sa.Column("reposts", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.UniqueConstraint("ticket_id", "conversation_id"),
 )
 
