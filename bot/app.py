@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 from aiohttp import web
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.engine import Engine
 
 from bot import sdk_patches
@@ -84,6 +84,17 @@ def create_app(
             language = desk.language_for("", turn_context.activity.locale)
             with contextlib.suppress(Exception):
                 await turn_context.send_activity(to_activity(Reply(text=t(language, "error"))))
+        elif turn_context.activity.type == ActivityTypes.invoke:
+            # without this the SDK answers 501; a card click while the database is down
+            # gets a 503 with a readable body instead (Teams shows its own retry notice)
+            body = {"error": "unavailable", "message": "the front office cannot do this now"}
+            with contextlib.suppress(Exception):
+                await turn_context.send_activity(
+                    Activity(
+                        type=ActivityTypes.invoke_response,
+                        value=InvokeResponse(status=503, body=body),
+                    )
+                )
 
     adapter.on_turn_error = on_turn_error
 
@@ -160,7 +171,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(
                 _every(
                     max(settings.outbox_lease_seconds / 2, 1.0),
-                    lambda: app[CHANNEL_WORK].reconcile(backoffices),
+                    app[CHANNEL_WORK].reconcile,
                     "card reconciliation",
                     stop,
                 )

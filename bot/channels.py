@@ -480,19 +480,21 @@ class ChannelWork:
     tickets: TicketService
     clock: Clock
     stale_after: timedelta = timedelta(minutes=2)  # > the card post timeout
+    backoffices: Mapping[str, BackOffice] = dataclasses.field(default_factory=dict)
 
     def attach(self, backoffices: Mapping[str, BackOffice]) -> None:
         """Let the built-in queue(s) post and update cards; called once the back offices
         are built (when the app starts)."""
+        self.backoffices = backoffices
         for backoffice in backoffices.values():
             if isinstance(backoffice, BuiltinBackOffice):
                 backoffice.show_in_teams(self.cards, self.store, self.stale_after, self.clock)
         self.handler.use_backoffices(backoffices)
 
-    async def reconcile(self, backoffices: Mapping[str, BackOffice]) -> int:
+    async def reconcile(self) -> int:
         """Post the cards a killed process left unfinished (stale intents), once."""
         done = 0
-        for backoffice in backoffices.values():
+        for backoffice in self.backoffices.values():
             if isinstance(backoffice, BuiltinBackOffice):
                 done += await backoffice.reconcile(self.tickets.get)
         return done
