@@ -28,7 +28,6 @@ from bot.keys import OUTBOX, STORE_ENGINE, TICKET_STORE, TICKETS
 from frontoffice.settings import Settings
 from servicedesk.backoffice import BackOfficeUnavailable
 from servicedesk.clock import FixedClock
-from servicedesk.persistence.database import card_messages
 from tests.conftest import FakeConnector, teams_message
 from tests.fake_topdesk import FakeTopdesk
 from tests.test_delivery_topdesk import (  # noqa: F401 - fixtures
@@ -36,7 +35,7 @@ from tests.test_delivery_topdesk import (  # noqa: F401 - fixtures
     knowledge_with_topdesk,
     topdesk,
 )
-from tests.test_queue_channel import CHANNEL, STAFF, channel_message, say
+from tests.test_queue_channel import CHANNEL, channel_message, say
 from tests.test_queue_channel import knowledge_dir as knowledge_dir  # noqa: F401 - a fixture
 
 TOKEN = "s3cret-token"
