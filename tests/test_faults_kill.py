@@ -285,6 +285,12 @@ async def test_a_sigkill_mid_burst_loses_and_doubles_nothing(
     for number in acknowledged.values():
         assert number in sent or number in {r.number for r in receipts if r.state == "unconfirmed"}
     assert clicks, "card clicks were made during the burst"
+    print(  # shown with -s: how the kill fell
+        f"kill: {len(acknowledged)}/{API_TICKETS} API tickets acknowledged, "
+        f"{len(confirmed)}/{INTAKES} intakes confirmed, {len(tickets)} tickets, "
+        f"clicks {Counter(clicks)}, reposted cards {sum(reposts.values())}, "
+        f"cards in the channel twice {sum(1 for t in tickets if posted[t.number] > 1)}"
+    )
 
 
 def _chat(http: aiohttp.ClientSession, user: str) -> Chat:
