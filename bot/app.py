@@ -11,11 +11,11 @@ from datetime import timedelta
 
 from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.engine import Engine
 
 from bot import sdk_patches
+from bot.adapter import PatientCloudAdapter
 from bot.auth import build_authentication
 from bot.channels import CHANNEL_WORK, build_channel_work
 from bot.http import healthz, messages, readyz
@@ -61,7 +61,7 @@ def create_app(
     app = web.Application(client_max_size=settings.max_body_bytes)
     engine = create_engine(settings.db_url)
     holder = KnowledgeHolder(settings.knowledge_dir)
-    adapter = CloudAdapter(build_authentication(settings))
+    adapter = PatientCloudAdapter(build_authentication(settings))
     ticket_store = SqlTicketStore(engine)
     tickets = TicketService(ticket_store, KnowledgeCatalogue(holder), KnowledgeSla(holder), clock)
     desk = build_desk(settings, engine, holder, tickets, clock)

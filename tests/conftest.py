@@ -112,6 +112,12 @@ class FakeConnector:
         """The next ``count`` posts fail (e.g. 429 with Retry-After, 403 MessageWritesBlocked)."""
         self._post_failures.extend([(status, code, headers or {})] * count)
 
+    def heal(self) -> None:
+        """No more injected failures."""
+        self._post_failures.clear()
+        self._put_failures.clear()
+        self._post_hangs.clear()
+
     def hang_posts(self, count: int = 1, seconds: float = 5.0, accept: bool = False) -> None:
         """The next ``count`` posts answer only after ``seconds`` (stored first if ``accept``)."""
         self._post_hangs.extend([(seconds, accept)] * count)
