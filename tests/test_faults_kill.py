@@ -241,8 +241,20 @@ async def test_a_sigkill_mid_burst_loses_and_doubles_nothing(
                     )
                 )
             )
+            steps = Counter(
+                (r.number, r.type)
+                for r in db.execute(
+                    sa.text(
+                        "SELECT t.number, e.type FROM ticket_events e "
+                        "JOIN tickets t ON t.id = e.ticket_id"
+                    )
+                )
+            )
     finally:
         engine.dispose()
+
+    # card clicks: a take is applied once or not at all; every event of a ticket once
+    assert all(count == 1 for (_, kind), count in steps.items() if kind != "delivered"), steps
 
     # tickets: each acknowledged one exists once; no request made two
     by_description = Counter(
