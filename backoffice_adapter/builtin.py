@@ -125,7 +125,7 @@ class BuiltinBackOffice:
                 return  # posted by someone else just now
             raise BackOfficeUnavailable(
                 "the card is being posted by another worker",
-                retry_after=self._stale_after.total_seconds(),
+                retry_after=self._stale_after.total_seconds() / 2,  # its post has ended by then
             ) from None
         if intent.reposts:
             log.warning(
@@ -149,7 +149,8 @@ class BuiltinBackOffice:
 
     async def reconcile(self, load: Callable[[str], Awaitable[Ticket]]) -> int:
         """Post the cards whose post ended without an answer longer than ``stale_after``
-        ago (a process killed mid-post); called when the app starts. Returns how many."""
+        ago (a process killed mid-post); called by the app's reconciliation loop. Returns
+        how many were posted again."""
         if self._cards is None or self._channels is None:
             return 0
         done = 0

@@ -133,6 +133,7 @@ class FakeConnector:
             await asyncio.sleep(seconds)
             if accept:
                 return web.json_response({"id": f"sent-{len(self.activities)}"})
+            return web.json_response({"error": {"code": "Timeout"}}, status=504)
         if self._post_failures:
             status, code, headers = self._post_failures.pop(0)
             return web.json_response(
