@@ -179,7 +179,7 @@ async def test_a_card_post_without_an_answer_is_posted_again_once_when_its_inten
     The intent keeps everyone else from posting until it is stale, then the card is
     posted once more (and counted), never a third time."""
     await desk.link()
-    desk.fake.hang_posts(1, seconds=LEASE * 2, accept=True)
+    desk.fake.hang_posts(1, seconds=LEASE * 0.75, accept=True)  # > the timeout, LEASE / 2
     number = await desk.ticket()
     await desk.outbox()  # times out after LEASE / 2
     assert len(desk.cards_about(number)) == 1
