@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 from aiohttp import web
-from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import ActivityTypes
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.engine import Engine
 
 from bot import sdk_patches
+from bot.adapter import PatientCloudAdapter
 from bot.auth import build_authentication
 from bot.channels import CHANNEL_WORK, build_channel_work
 from bot.downloads import DownloadPolicy
@@ -67,7 +67,7 @@ def create_app(
     app = web.Application(client_max_size=settings.max_body_bytes)
     engine = create_engine(settings.db_url)
     holder = KnowledgeHolder(settings.knowledge_dir)
-    adapter = CloudAdapter(build_authentication(settings))
+    adapter = PatientCloudAdapter(build_authentication(settings))
     ticket_store = SqlTicketStore(engine)
     tickets = TicketService(ticket_store, KnowledgeCatalogue(holder), KnowledgeSla(holder), clock)
     desk = build_desk(settings, engine, holder, tickets, clock)
@@ -91,6 +91,17 @@ def create_app(
             language = desk.language_for("", turn_context.activity.locale)
             with contextlib.suppress(Exception):
                 await turn_context.send_activity(to_activity(Reply(text=t(language, "error"))))
+        elif turn_context.activity.type == ActivityTypes.invoke:
+            # without this the SDK answers 501; a card click while the database is down
+            # gets a 503 with a readable body instead (Teams shows its own retry notice)
+            body = {"error": "unavailable", "message": "the front office cannot do this now"}
+            with contextlib.suppress(Exception):
+                await turn_context.send_activity(
+                    Activity(
+                        type=ActivityTypes.invoke_response,
+                        value=InvokeResponse(status=503, body=body),
+                    )
+                )
 
     adapter.on_turn_error = on_turn_error
 
@@ -164,12 +175,25 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         product_names={p.id: p.name.nl for p in knowledge.products.values()},
     )
     app[CHANNEL_WORK].attach(backoffices)
+    if settings.outbox_seconds > 0:  # cards a killed process left half-posted: once, when stale
+        tasks.append(
+            asyncio.create_task(
+                _every(
+                    max(settings.outbox_lease_seconds / 2, 1.0),
+                    app[CHANNEL_WORK].reconcile,
+                    "card reconciliation",
+                    stop,
+                )
+            )
+        )
     worker = OutboxWorker(
         app[TICKET_STORE],
         backoffices,
         app[_CLOCK],
         RetryPolicy(
-            max_attempts=settings.outbox_max_attempts, base_seconds=settings.outbox_retry_seconds
+            max_attempts=settings.outbox_max_attempts,
+            base_seconds=settings.outbox_retry_seconds,
+            lease_seconds=settings.outbox_lease_seconds,
         ),
     )
     app[OUTBOX] = worker

@@ -4,15 +4,19 @@ updating them through the Bot Connector REST API (the core's ``TicketCards`` por
 The connector client comes from the adapter's authentication (in local mode, without
 an app id, the calls go unauthenticated to the stored ``serviceUrl``). Connector
 errors become the back-office error tree: 404 (or ``ActivityNotFoundInConversation``)
-is ``CardMessageGone``, 408/429/5xx and network errors ``BackOfficeUnavailable``
-(the outbox retries), other 4xx ``BackOfficeRejected``.
+is ``CardMessageGone``, 408/429/5xx and a refused connection ``BackOfficeUnavailable``
+(the outbox retries), other 4xx ``BackOfficeRejected``. A post that ends without an
+answer (no reply within ``timeout_seconds``, the connection lost mid-call) is
+``CardPostUncertain``: Teams may or may not have the card.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
@@ -20,13 +24,19 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from dialogs.queue_cards import CardContext, Viewer, assignment_card
 from knowledge.reload import KnowledgeHolder
-from servicedesk.backoffice import BackOfficeRejected, BackOfficeUnavailable, CardMessageGone
+from servicedesk.backoffice import (
+    BackOfficeRejected,
+    BackOfficeUnavailable,
+    CardMessageGone,
+    CardPostUncertain,
+)
 from servicedesk.conversations import ConversationStore
 from servicedesk.service import TicketService
 from servicedesk.tickets import Ticket
 
 log = logging.getLogger(__name__)
 CHANNEL_LANGUAGE = "nl"  # staff read Dutch first; a click is answered in the clicker's language
+POST_TIMEOUT_SECONDS = 20.0  # a card post without an answer by then is CardPostUncertain
 
 
 def staff_refresh_ids(staff: list[str]) -> list[str]:
@@ -85,23 +95,24 @@ class TeamsTicketCards:
         app_id: str,
         conversations: ConversationStore,
         painter: CardPainter,
+        timeout_seconds: float = POST_TIMEOUT_SECONDS,
     ) -> None:
         self._adapter = adapter
         self._app_id = app_id
         self._conversations = conversations
         self._painter = painter
+        self._timeout = timeout_seconds
 
     async def post(self, conversation_id: str, ticket: Ticket, reply_to: str | None = None) -> str:
         activity, client = await self._prepare(conversation_id, ticket)
         try:
             if reply_to:
-                response = await client.conversations.reply_to_activity(
-                    conversation_id, reply_to, activity
-                )
+                call = client.conversations.reply_to_activity(conversation_id, reply_to, activity)
             else:
-                response = await client.conversations.send_to_conversation(
-                    conversation_id, activity
-                )
+                call = client.conversations.send_to_conversation(conversation_id, activity)
+            response = await asyncio.wait_for(call, self._timeout)
+        except TimeoutError as exc:
+            raise CardPostUncertain("the Bot Connector did not answer in time") from exc
         except (HttpOperationError, ClientRequestError) as exc:
             raise _translate(exc) from exc
         if response is None or not response.id:
@@ -112,7 +123,12 @@ class TeamsTicketCards:
         activity, client = await self._prepare(conversation_id, ticket)
         activity.id = activity_id
         try:
-            await client.conversations.update_activity(conversation_id, activity_id, activity)
+            await asyncio.wait_for(
+                client.conversations.update_activity(conversation_id, activity_id, activity),
+                self._timeout,
+            )
+        except TimeoutError as exc:
+            raise BackOfficeUnavailable("the Bot Connector did not answer in time") from exc
         except (HttpOperationError, ClientRequestError) as exc:
             raise _translate(exc) from exc
 
@@ -159,7 +175,10 @@ async def proactive_card(
 
 def _translate(exc: Exception) -> Exception:
     if isinstance(exc, ClientRequestError):
-        return BackOfficeUnavailable(f"Bot Connector unreachable: {type(exc).__name__}")
+        inner = getattr(exc, "inner_exception", None)
+        if isinstance(inner, aiohttp.ClientConnectorError):  # never connected: nothing sent
+            return BackOfficeUnavailable(f"Bot Connector unreachable: {type(inner).__name__}")
+        return CardPostUncertain(f"Bot Connector call broke off: {type(exc).__name__}")
     response = getattr(exc, "response", None)
     status = int(getattr(response, "status_code", 0) or 0)
     error = getattr(getattr(exc, "error", None), "error", None)

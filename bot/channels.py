@@ -15,7 +15,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import Engine
 
 from backoffice_adapter.builtin import BuiltinBackOffice
-from bot.channel_cards import CardPainter, TeamsTicketCards
+from bot.channel_cards import POST_TIMEOUT_SECONDS, CardPainter, TeamsTicketCards
 from bot.insight import ADMIN_CHANNEL
 from bot.references import reference_from
 from dialogs import queue_cards
@@ -477,14 +477,27 @@ class ChannelWork:
     handler: QueueChannels
     cards: TicketCards
     store: SqlChannelStore
+    tickets: TicketService
+    clock: Clock
+    stale_after: timedelta = timedelta(minutes=2)  # > the card post timeout
+    backoffices: Mapping[str, BackOffice] = dataclasses.field(default_factory=dict)
 
     def attach(self, backoffices: Mapping[str, BackOffice]) -> None:
         """Let the built-in queue(s) post and update cards; called once the back offices
         are built (when the app starts)."""
+        self.backoffices = backoffices
         for backoffice in backoffices.values():
             if isinstance(backoffice, BuiltinBackOffice):
-                backoffice.show_in_teams(self.cards, self.store)
+                backoffice.show_in_teams(self.cards, self.store, self.stale_after, self.clock)
         self.handler.use_backoffices(backoffices)
+
+    async def reconcile(self) -> int:
+        """Post the cards a killed process left unfinished (stale intents), once."""
+        done = 0
+        for backoffice in self.backoffices.values():
+            if isinstance(backoffice, BuiltinBackOffice):
+                done += await backoffice.reconcile(self.tickets.get)
+        return done
 
 
 def build_channel_work(
@@ -498,9 +511,12 @@ def build_channel_work(
     conversations = SqlConversationStore(engine, clock)
     store = SqlChannelStore(engine, clock)
     painter = CardPainter(holder, tickets)
-    cards = TeamsTicketCards(adapter, settings.app_id, conversations, painter)
+    # a post gets at most half the lease to answer; an intent older than the lease is stale
+    lease = max(settings.outbox_lease_seconds, 1.0)
+    timeout = min(POST_TIMEOUT_SECONDS, lease / 2)
+    cards = TeamsTicketCards(adapter, settings.app_id, conversations, painter, timeout)
     handler = QueueChannels(holder, tickets, store, conversations, painter, settings.admins)
-    return ChannelWork(handler, cards, store)
+    return ChannelWork(handler, cards, store, tickets, clock, timedelta(seconds=lease))
 
 
 CHANNEL_WORK = web.AppKey("channel_work", ChannelWork)

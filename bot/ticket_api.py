@@ -24,7 +24,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.keys import KNOWLEDGE, SETTINGS, TICKETS
-from servicedesk.errors import InputError
+from servicedesk.errors import InputError, StoreError
 from servicedesk.persistence.ticket_store import ConcurrentUpdate
 from servicedesk.service import NewTicket, Step, UnknownTicket
 from servicedesk.tickets import Actor, Channel, Requester, Ticket
@@ -155,6 +155,11 @@ async def require_token(request: web.Request, handler: Any) -> web.StreamRespons
         return _error(409, "conflict", str(exc))
     except InputError as exc:
         return _error(422, "unprocessable", str(exc))
+    except StoreError:
+        log.warning("ticket API: the database is unavailable", extra={"path": request.path})
+        return _error(
+            503, "unavailable", "the ticket store is unavailable right now; try again shortly"
+        )
 
 
 async def _body(request: web.Request, model: type[BaseModel]) -> Any:

@@ -74,6 +74,11 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "20",
         "Delivery attempts before a job is marked `failed` for an admin to see.",
     ),
+    "FRONTOFFICE_OUTBOX_LEASE_SECONDS": (
+        "120",
+        "How long a claimed delivery is reserved for one process; after a crash it is taken up "
+        "again once this has passed (also when an unfinished channel-card post counts as stale).",
+    ),
     "FRONTOFFICE_POLL_SECONDS": ("60", "How often TOPdesk is polled for status changes."),
     "FRONTOFFICE_NOTIFY_SECONDS": (
         "2",
@@ -220,6 +225,7 @@ class Settings:
     outbox_seconds: float = 1.0
     outbox_max_attempts: int = 20
     outbox_retry_seconds: float = 2.0
+    outbox_lease_seconds: float = 120.0
     poll_seconds: float = 60.0
     notify_seconds: float = 2.0
     followup_delay: str = "8bh"
@@ -300,6 +306,7 @@ class Settings:
             kwargs["admins"] = frozenset(a.strip().lower() for a in v.split(",") if a.strip())
         for name, attribute in (
             ("FRONTOFFICE_OUTBOX_SECONDS", "outbox_seconds"),
+            ("FRONTOFFICE_OUTBOX_LEASE_SECONDS", "outbox_lease_seconds"),
             ("FRONTOFFICE_POLL_SECONDS", "poll_seconds"),
         ):
             if (v := get(name)) is not None:

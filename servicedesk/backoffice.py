@@ -10,6 +10,7 @@ retry after a timeout harmless (TOPdesk: look the ticket up by its
 Errors an adapter raises, under ``BackOfficeError``:
 
     BackOfficeUnavailable   try again later (timeouts, 5xx, 429, connection refused)
+     └── CardPostUncertain  a card post got no answer: it may or may not be in Teams
     BackOfficeRejected      will never work as sent (4xx other than 408/429): mark failed
      └── CardMessageGone    a posted card can no longer be updated (post a fresh one)
 
@@ -37,6 +38,10 @@ class BackOfficeUnavailable(BackOfficeError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class CardPostUncertain(BackOfficeUnavailable):
+    """A card post ended without an answer (timeout, connection lost): Teams may have it."""
 
 
 class BackOfficeRejected(BackOfficeError):

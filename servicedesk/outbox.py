@@ -33,6 +33,7 @@ class RetryPolicy:
     max_attempts: int = 20  # with the defaults: about 3 hours of trying
     base_seconds: float = 2.0
     max_seconds: float = 900.0
+    lease_seconds: float = 120.0  # a claimed job is reserved this long (a crash: then retried)
 
     def delay(self, attempts: int, rng: random.Random) -> float:
         """Full jitter: a random wait up to base x 2^(attempts-1), capped."""
@@ -57,7 +58,9 @@ class OutboxWorker:
 
     async def run_once(self, limit: int = 20) -> int:
         """Deliver what is due now; returns how many jobs were finished."""
-        jobs = await self._store.claim_due(self._clock.now(), limit)
+        jobs = await self._store.claim_due(
+            self._clock.now(), limit, timedelta(seconds=self.policy.lease_seconds)
+        )
         done = 0
         for job in jobs:
             done += await self._deliver(job)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -77,7 +78,10 @@ class FakeConnector:
     ``activities`` holds every POST in order (new messages and replies in a thread;
     ``_reply_to`` says which), ``puts`` every update (``_activity``: the updated id).
     ``fail_puts(n, status, code)`` makes the next ``n`` updates fail, as Teams does with
-    a 404 ``ActivityNotFoundInConversation``.
+    a 404 ``ActivityNotFoundInConversation``; ``fail_posts`` does the same for posts
+    (429 with Retry-After, 5xx). ``hang_posts(n, seconds, accept)`` makes the next ``n``
+    posts wait ``seconds`` before answering (a timeout for the client), having stored the
+    activity first when ``accept`` (Teams got it, the answer was lost) or not at all.
     """
 
     def __init__(self) -> None:
@@ -85,6 +89,7 @@ class FakeConnector:
         self.puts: list[dict[str, Any]] = []
         self._put_failures: list[tuple[int, str]] = []
         self._post_failures: list[tuple[int, str, dict[str, str]]] = []
+        self._post_hangs: list[tuple[float, bool]] = []
         self.app = web.Application()
         self.app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
         self.app.router.add_post(
@@ -107,8 +112,28 @@ class FakeConnector:
         """The next ``count`` posts fail (e.g. 429 with Retry-After, 403 MessageWritesBlocked)."""
         self._post_failures.extend([(status, code, headers or {})] * count)
 
+    def heal(self) -> None:
+        """No more injected failures."""
+        self._post_failures.clear()
+        self._put_failures.clear()
+        self._post_hangs.clear()
+
+    def hang_posts(self, count: int = 1, seconds: float = 5.0, accept: bool = False) -> None:
+        """The next ``count`` posts answer only after ``seconds`` (stored first if ``accept``)."""
+        self._post_hangs.extend([(seconds, accept)] * count)
+
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if self._post_hangs:
+            seconds, accept = self._post_hangs.pop(0)
+            if accept:
+                body["_conversation"] = request.match_info["conversation"]
+                body["_reply_to"] = request.match_info.get("reply_to")
+                self.activities.append(body)
+            await asyncio.sleep(seconds)
+            if accept:
+                return web.json_response({"id": f"sent-{len(self.activities)}"})
+            return web.json_response({"error": {"code": "Timeout"}}, status=504)
         if self._post_failures:
             status, code, headers = self._post_failures.pop(0)
             return web.json_response(

@@ -103,6 +103,7 @@ class FakeTopdesk:
         self._down = False
         self._sequence = 0
         self._server: TestServer | None = None
+        self._port: int | None = None
         self.app = web.Application(middlewares=[self._middleware])
         api = "/tas/api"
         self.app.router.add_get(f"{api}/version", self._version)
@@ -117,9 +118,15 @@ class FakeTopdesk:
     # -- running ---------------------------------------------------------------------
 
     async def start(self) -> str:
-        self._server = TestServer(self.app)
+        """Listen (again on the same port after ``stop``); the incidents stay."""
+        self._server = TestServer(self.app, port=self._port)
         await self._server.start_server()
+        self._port = self._server.port
         return str(self._server.make_url("")).rstrip("/")
+
+    async def stop(self) -> None:
+        """Stop listening: connections are refused until ``start`` is called again."""
+        await self.close()
 
     async def close(self) -> None:
         if self._server is not None:

@@ -4,18 +4,25 @@ A back-office team links its Teams channel to its queue (``queue_channels``: one
 per queue); every card the bot posts about a ticket is remembered with its Teams
 activity id (``card_messages``: one per ticket and conversation) so that it can be
 updated later, and so that a retried delivery does not post it twice.
+
+A card is recorded *before* it is posted (an intent: the row with a client-generated
+key and no activity id yet) and completed with the activity id after the Bot
+Connector answered. Whoever writes the intent posts; anyone else finds it and waits
+(``CardInFlight``). An intent older than the longest post can take is stale: its
+process died during the call (or timed out), and one poster may take it over.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from servicedesk.errors import InputError
+from servicedesk.errors import FrontOfficeError, InputError
 from servicedesk.persistence.base import SqlStore
 from servicedesk.persistence.database import card_messages, queue_channels, tickets
 from servicedesk.tickets import Status
@@ -44,6 +51,19 @@ class CardMessage:
 
     conversation_id: str
     activity_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CardIntent:
+    """The right to post one card: written before the post, completed with its id after."""
+
+    conversation_id: str
+    key: str
+    reposts: int  # > 0: an earlier post of this card may have reached Teams
+
+
+class CardInFlight(FrontOfficeError):
+    """Another poster holds a fresh intent for this card (or it was posted meanwhile)."""
 
 
 class SqlChannelStore(SqlStore):
@@ -123,7 +143,7 @@ class SqlChannelStore(SqlStore):
             query = (
                 sa.select(card_messages.c.conversation_id, card_messages.c.activity_id)
                 .join(tickets, tickets.c.id == card_messages.c.ticket_id)
-                .where(tickets.c.number == number)
+                .where(tickets.c.number == number, card_messages.c.activity_id.is_not(None))
                 .order_by(card_messages.c.id)
             )
             with self._engine.connect() as connection:
@@ -160,6 +180,121 @@ class SqlChannelStore(SqlStore):
                     )
 
         await self._run(work)
+
+    async def intend_card(
+        self, number: str, conversation_id: str, stale_after: timedelta
+    ) -> CardIntent:
+        """Record the intent to post the ticket's card in this conversation, before posting.
+
+        Raises ``CardInFlight`` when the card is posted already or another poster holds a
+        fresh intent. A stale intent (older than ``stale_after``, so its post ended long
+        ago: the process died or the call timed out) is taken over, counted in ``reposts``.
+        """
+
+        def work() -> CardIntent:
+            now = self._clock.now()
+            key = uuid.uuid4().hex
+            with self._engine.begin() as connection:
+                ticket_id = self._ticket_id(connection, number)
+                where = (
+                    card_messages.c.ticket_id == ticket_id,
+                    card_messages.c.conversation_id == conversation_id,
+                )
+                row = connection.execute(
+                    sa.select(
+                        card_messages.c.activity_id,
+                        card_messages.c.intent_key,
+                        card_messages.c.intended_at,
+                        card_messages.c.reposts,
+                    ).where(*where)
+                ).first()
+                if row is None:
+                    try:
+                        connection.execute(
+                            card_messages.insert().values(
+                                ticket_id=ticket_id,
+                                conversation_id=conversation_id,
+                                activity_id=None,
+                                intent_key=key,
+                                intended_at=now,
+                                reposts=0,
+                                posted_at=now,
+                                updated_at=now,
+                            )
+                        )
+                    except sa.exc.IntegrityError:  # another poster inserted it just now
+                        raise CardInFlight(number) from None
+                    return CardIntent(conversation_id, key, 0)
+                if row.activity_id is not None:
+                    raise CardInFlight(number)
+                if row.intended_at is not None and row.intended_at > now - stale_after:
+                    raise CardInFlight(number)
+                taken = connection.execute(
+                    card_messages.update()
+                    .where(*where, _same(card_messages.c.intent_key, row.intent_key))
+                    .where(card_messages.c.activity_id.is_(None))
+                    .values(intent_key=key, intended_at=now, reposts=row.reposts + 1)
+                ).rowcount
+                if taken == 0:
+                    raise CardInFlight(number)
+                return CardIntent(conversation_id, key, row.reposts + 1)
+
+        return await self._run(work)
+
+    async def complete_card(self, number: str, intent: CardIntent, activity_id: str) -> bool:
+        """The card of ``intent`` was posted as ``activity_id``. False when the intent was
+        taken over meanwhile (this post was slower than ``stale_after``)."""
+
+        def work() -> bool:
+            now = self._clock.now()
+            with self._engine.begin() as connection:
+                return bool(
+                    connection.execute(
+                        card_messages.update()
+                        .where(
+                            card_messages.c.ticket_id == self._ticket_id(connection, number),
+                            card_messages.c.conversation_id == intent.conversation_id,
+                            card_messages.c.intent_key == intent.key,
+                        )
+                        .values(activity_id=activity_id, posted_at=now, updated_at=now)
+                    ).rowcount
+                )
+
+        return await self._run(work)
+
+    async def abandon_card(self, number: str, intent: CardIntent) -> None:
+        """The post surely failed (the Bot Connector answered with an error): forget it."""
+
+        def work() -> None:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    card_messages.delete().where(
+                        card_messages.c.ticket_id == self._ticket_id(connection, number),
+                        card_messages.c.conversation_id == intent.conversation_id,
+                        card_messages.c.intent_key == intent.key,
+                        card_messages.c.activity_id.is_(None),
+                    )
+                )
+
+        await self._run(work)
+
+    async def stale_intents(self, older_than: datetime) -> list[tuple[str, str]]:
+        """(ticket number, conversation id) of intents whose post never completed."""
+
+        def work() -> list[tuple[str, str]]:
+            query = (
+                sa.select(tickets.c.number, card_messages.c.conversation_id)
+                .join(tickets, tickets.c.id == card_messages.c.ticket_id)
+                .where(
+                    card_messages.c.activity_id.is_(None),
+                    card_messages.c.intended_at < older_than,
+                )
+                .order_by(card_messages.c.id)
+            )
+            with self._engine.connect() as connection:
+                return [(r.number, r.conversation_id) for r in connection.execute(query)]
+
+        return await self._run(work)
 
     async def touch_card(self, number: str, card: CardMessage) -> None:
         """The card was updated just now."""
@@ -211,3 +346,7 @@ class SqlChannelStore(SqlStore):
         if ticket_id is None:
             raise InputError(f"no ticket {number}")
         return int(ticket_id)
+
+
+def _same(column: sa.ColumnElement[str | None], value: str | None) -> sa.ColumnElement[bool]:
+    return column.is_(None) if value is None else column == value

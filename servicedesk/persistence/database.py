@@ -178,9 +178,12 @@ card_messages = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False),
     sa.Column("conversation_id", sa.String(512), nullable=False),
-    sa.Column("activity_id", sa.String(256), nullable=False),
+    sa.Column("activity_id", sa.String(256)),  # empty: an intent (0007), outcome not known yet
     sa.Column("posted_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("intent_key", sa.String(64)),
+    sa.Column("intended_at", UtcDateTime()),
+    sa.Column("reposts", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.UniqueConstraint("ticket_id", "conversation_id"),
 )
 
@@ -299,13 +302,18 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def create_engine(url: str) -> Engine:
     url = normalise_url(url)
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
     else:
-        kwargs["pool_pre_ping"] = True
+        kwargs["pool_pre_ping"] = True  # a connection the server dropped is replaced, not used
+        if "connect_timeout" not in url:  # an unreachable host fails a request in bounded time
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     engine = sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
