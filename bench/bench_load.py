@@ -158,9 +158,9 @@ def _migrate(env: dict[str, str]) -> None:
         raise SystemExit(f"frontoffice migrate failed:\n{done.stderr}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def _stop(process: subprocess.Popen[bytes], how: int = signal.SIGTERM) -> None:
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(how)
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
@@ -679,6 +679,19 @@ async def serve_block(
         env.pop("MicrosoftAppId", None)
         _migrate(env)
         command = [_frontoffice(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        if args.profile:  # py-spy records the server while the bench runs
+            command = [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--format",
+                "raw",
+                "--rate",
+                "250",
+                "--output",
+                f"{args.profile}-{db}-{workers}.txt",
+                "--",
+                *command,
+            ]
         if workers != 1 or args.pass_workers:
             command += ["--workers", str(workers)]
         log = folder / f"serve-{db}-{workers}.log"
@@ -739,7 +752,7 @@ async def serve_block(
             for line in lines:
                 print(f"  {line}", flush=True)
         finally:
-            _stop(process)
+            _stop(process, signal.SIGINT if args.profile else signal.SIGTERM)
         if process.returncode not in (0, -signal.SIGTERM):
             reports.append(f"  frontoffice serve ended with {process.returncode}; log: {log}")
 
@@ -863,6 +876,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds to wait for cards and notices before checking",
     )
     parser.add_argument("--log-level", default="INFO", help="FRONTOFFICE_LOG_LEVEL for serve")
+    parser.add_argument(
+        "--profile", metavar="PREFIX", help="run serve under py-spy (pip install py-spy)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep logs and SQLite files")
     args = parser.parse_args(argv)
     db = args.db or ("both" if args.pg or args.pg_url else "sqlite")

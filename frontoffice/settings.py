@@ -206,6 +206,7 @@ class Settings:
     notify_max_attempts: int = 12
     notify_retry_seconds: float = 2.0
     notify_lease_seconds: float = 60.0
+    insight_flush_seconds: float = 1.0  # question/vote records batched; 0: written per turn
     retention_days: int = 365  # finished tickets are anonymised after this
     app_type: str = "MultiTenant"
     app_id: str = ""
@@ -285,6 +286,7 @@ class Settings:
             ("FRONTOFFICE_NOTIFY_RATE", "notify_rate"),
             ("FRONTOFFICE_NOTIFY_RETRY_SECONDS", "notify_retry_seconds"),
             ("FRONTOFFICE_NOTIFY_LEASE_SECONDS", "notify_lease_seconds"),
+            ("FRONTOFFICE_INSIGHT_FLUSH_SECONDS", "insight_flush_seconds"),
         ):
             if (v := get(name)) is not None:
                 try:
