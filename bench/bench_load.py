@@ -211,6 +211,13 @@ class Cell:
     seconds: float = 0.0
     flows: Counter[str] = field(default_factory=Counter)
 
+    def merge(self, other: Cell) -> None:
+        self.latencies.extend(other.latencies)
+        self.kinds.update(other.kinds)
+        self.errors.update(other.errors)
+        self.flows.update(other.flows)
+        self.seconds += other.seconds
+
     def row(self) -> dict[str, float]:
         data = sorted(self.latencies)
         if not data:
@@ -524,6 +531,7 @@ async def check(
     lines: list[str] = []
     headers = {"Authorization": f"Bearer {API_TOKEN}"}
     resolve_errors = 0
+    refused: list[str] = []
     async with aiohttp.ClientSession(timeout=TIMEOUT, headers=headers) as session:
         semaphore = asyncio.Semaphore(20)
 
@@ -540,6 +548,9 @@ async def check(
                 ) as response:
                     if response.status != 200:
                         resolve_errors += 1
+                        refused.append(
+                            f"{number}: {response.status} {(await response.text())[:200]}"
+                        )
 
         await asyncio.gather(*(resolve(n) for n in ledger.confirmed))
 
@@ -624,6 +635,7 @@ async def check(
             + (", ".join(f"{r.state} {r.n}" for r in states) or "none")
             + (f"; resolve calls refused: {resolve_errors}" if resolve_errors else "")
         )
+        lines.extend(f"  refused: {line}" for line in refused[:5])
         ok = (
             not missing
             and not unexpected
@@ -677,6 +689,8 @@ async def serve_block(
             "FRONTOFFICE_LOG_LEVEL": args.log_level,
         }
         env.pop("MicrosoftAppId", None)
+        if args.source:  # another checkout's code (e.g. main, for before/after figures)
+            env["PYTHONPATH"] = args.source
         _migrate(env)
         command = [_frontoffice(), "serve", "--host", "127.0.0.1", "--port", str(port)]
         if args.profile:  # py-spy records the server while the bench runs
@@ -728,6 +742,7 @@ async def serve_block(
                     Ledger(),
                     f"echo-{db}-{workers}-{concurrency}",
                 )
+                cells = []
                 for scenario in args.scenarios:
                     prefix = f"{db}-{workers}-{scenario}-{concurrency}-{uuid.uuid4().hex[:4]}"
                     ours = await run_cell(
@@ -741,6 +756,23 @@ async def serve_block(
                         ledger,
                         prefix,
                     )
+                    cells.append((scenario, ours))
+                # the echo bot again after ours: the machine is shared, so its figures
+                # are the mean of a run just before and one just after
+                echo.merge(
+                    await run_cell(
+                        f"{echo_url}/api/messages",
+                        connector.url,
+                        "faq",
+                        concurrency,
+                        args.warmup,
+                        args.duration,
+                        questions,
+                        Ledger(),
+                        f"echo2-{db}-{workers}-{concurrency}",
+                    )
+                )
+                for scenario, ours in cells:
                     result = Result(db, workers, scenario, concurrency, ours, echo)
                     results.append(result)
                     print(_line(result), flush=True)
@@ -879,11 +911,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", metavar="PREFIX", help="run serve under py-spy (pip install py-spy)"
     )
+    parser.add_argument(
+        "--source", metavar="DIR", help="run serve from another checkout (PYTHONPATH=DIR)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep logs and SQLite files")
     args = parser.parse_args(argv)
     db = args.db or ("both" if args.pg or args.pg_url else "sqlite")
     if args.pg and args.db is None:
         db = "both"
+    if args.source:
+        args.source = str(Path(args.source).resolve())
     args.dbs = ["sqlite", "pg"] if db == "both" else [db]
     if "pg" in args.dbs and not args.pg_url:
         args.pg_url = "postgresql://postgres@127.0.0.1:5432/postgres"

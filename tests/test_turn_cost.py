@@ -5,19 +5,24 @@ the SDK clients reused across turns are the ones for the same app, scope and ser
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient, TestServer
-from botbuilder.schema import Activity
+from botbuilder.core import CardFactory, MessageFactory
+from botbuilder.schema import Activity, ExpectedReplies
+from msrest.serialization import Serializer
 
+from bot import sdk_patches
 from bot.app import INSIGHT_BUFFER, create_app
 from bot.auth import build_authentication
 from frontoffice.settings import Settings
 from servicedesk.errors import StoreError
 from servicedesk.persistence.database import create_engine, migrate
 from servicedesk.persistence.insight_store import BufferedInsight, SqlInsightStore
+from tests.cards_sample import sample_cards
 from tests.conftest import teams_message
 
 AT = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -98,3 +103,29 @@ async def test_connector_and_user_token_clients_are_reused_per_service_url() -> 
     assert await proactive.create("http://127.0.0.1:9/a/", first.audience) is client
     tokens = await auth.create_user_token_client(first.claims_identity)
     assert await auth.create_user_token_client(second.claims_identity) is tokens
+
+
+class _Colour(Enum):
+    GOOD = "good"
+
+
+def test_card_content_serialises_as_msrest_does() -> None:
+    """The fast copy of plain card content gives what msrest's own walk gives; a value
+    that is not plain JSON (an enum, a date) still goes msrest's way."""
+    sdk_patches.apply()
+    fast = Serializer.serialize_object
+    original = fast.original  # type: ignore[attr-defined]
+    odd = {"style": _Colour.GOOD, "at": AT, "n": [1, 2.5, True, None]}
+    cards = [*sample_cards().values(), odd]
+    assert len(cards) > 10
+    for card in cards:
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+        activity.text = "Klopt dit?"
+        quick = ExpectedReplies(activities=[activity]).serialize()
+        Serializer.serialize_object = original
+        try:
+            slow = ExpectedReplies(activities=[activity]).serialize()
+        finally:
+            Serializer.serialize_object = fast
+        assert quick == slow
+    assert isinstance(quick["activities"][0]["attachments"][0]["content"]["at"], str)
