@@ -210,6 +210,7 @@ class Cell:
     errors: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     flows: Counter[str] = field(default_factory=Counter)
+    by_kind: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
     def merge(self, other: Cell) -> None:
         self.latencies.extend(other.latencies)
@@ -332,6 +333,7 @@ class Window:
             cell.errors[error] += 1
             return
         cell.latencies.append((ended - started) * 1000)
+        cell.by_kind[kind].append((ended - started) * 1000)
         cell.kinds[kind] += 1
 
 
@@ -836,9 +838,16 @@ async def main(args: argparse.Namespace) -> int:
     print("\n" + HEADER)
     for result in results:
         print(_line(result))
-    print("\nmix requests by kind (last cell of each block): ", end="")
     mixes = [r for r in results if r.scenario == "mix"]
-    print(dict(mixes[-1].ours.kinds) if mixes else "-")
+    if mixes:
+        print("\nmix by kind of request: count, p50 / p99 ms")
+        for r in mixes:
+            parts = []
+            for kind, values in sorted(r.ours.by_kind.items()):
+                values.sort()
+                p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
+                parts.append(f"{kind} {len(values)}, {statistics.median(values):.0f}/{p99:.0f}")
+            print(f"  {r.db}, {r.workers} worker(s), {r.concurrency}: " + "; ".join(parts))
     flows: Counter[str] = Counter()
     errors: dict[str, Counter[str]] = defaultdict(Counter)
     for result in results:
