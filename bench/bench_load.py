@@ -144,10 +144,10 @@ def _tail(log: Path) -> str:
 
 
 def _start(
-    command: list[str], log: Path, env: dict[str, str] | None = None
+    command: list[str], log: Path, env: dict[str, str] | None = None, cwd: str | None = None
 ) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
 
 
 def _migrate(env: dict[str, str]) -> None:
@@ -711,7 +711,7 @@ async def serve_block(
         if workers != 1 or args.pass_workers:
             command += ["--workers", str(workers)]
         log = folder / f"serve-{db}-{workers}.log"
-        process = _start(command, log, env)
+        process = _start(command, log, env, cwd=args.source or None)
         base = f"http://127.0.0.1:{port}"
         try:
             try:
