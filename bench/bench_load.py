@@ -529,32 +529,35 @@ async def link_queues(url: str, service_url: str) -> int:
 async def check(
     base: str, db_url: str, connector: Connector, ledger: Ledger, wait: float
 ) -> list[str]:
-    """Resolve every ticket, then compare the database and the connector with the ledger."""
+    """Wait for the tickets' channel cards, resolve every ticket, wait for the completion
+    notices, then compare the database and the connector with the ledger."""
     lines: list[str] = []
     headers = {"Authorization": f"Bearer {API_TOKEN}"}
     resolve_errors = 0
     refused: list[str] = []
-    async with aiohttp.ClientSession(timeout=TIMEOUT, headers=headers) as session:
-        semaphore = asyncio.Semaphore(20)
 
-        async def resolve(number: str) -> None:
-            nonlocal resolve_errors
-            async with semaphore:
-                body = {
-                    "type": "resolve",
-                    "actor": {"id": "bench-staff", "name": "Bench"},
-                    "note": "Opgelost.",
-                }
-                async with session.post(
-                    f"{base}/api/v1/tickets/{number}/events", json=body
-                ) as response:
-                    if response.status != 200:
-                        resolve_errors += 1
-                        refused.append(
-                            f"{number}: {response.status} {(await response.text())[:200]}"
-                        )
+    async def resolve_all() -> None:
+        async with aiohttp.ClientSession(timeout=TIMEOUT, headers=headers) as session:
+            semaphore = asyncio.Semaphore(20)
 
-        await asyncio.gather(*(resolve(n) for n in ledger.confirmed))
+            async def resolve(number: str) -> None:
+                nonlocal resolve_errors
+                async with semaphore:
+                    body = {
+                        "type": "resolve",
+                        "actor": {"id": "bench-staff", "name": "Bench"},
+                        "note": "Opgelost.",
+                    }
+                    async with session.post(
+                        f"{base}/api/v1/tickets/{number}/events", json=body
+                    ) as response:
+                        if response.status != 200:
+                            resolve_errors += 1
+                            refused.append(
+                                f"{number}: {response.status} {(await response.text())[:200]}"
+                            )
+
+            await asyncio.gather(*(resolve(n) for n in ledger.confirmed))
 
     engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
@@ -608,6 +611,13 @@ async def check(
                 ).all()
             return {str(r.number) for r in held}
 
+        # the cards first: a ticket resolved before its card is posted gets none
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if all(cards()[n] >= 1 for n in confirmed):
+                break
+            await asyncio.sleep(0.5)
+        await resolve_all()
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             waiting = deferred()
@@ -638,6 +648,21 @@ async def check(
             + (f"; resolve calls refused: {resolve_errors}" if resolve_errors else "")
         )
         lines.extend(f"  refused: {line}" for line in refused[:5])
+        lost_cards = sorted(n for n in confirmed if card_count[n] == 0)
+        if lost_cards:  # what the outbox says about them
+            with engine.connect() as connection:
+                jobs = connection.execute(
+                    sa.text(
+                        "SELECT t.number, o.kind, o.state, o.attempts, o.last_error FROM outbox o "
+                        "JOIN tickets t ON t.id = o.ticket_id WHERE t.number IN :numbers"
+                    ).bindparams(sa.bindparam("numbers", expanding=True)),
+                    {"numbers": lost_cards[:5]},
+                ).all()
+            lines.extend(
+                f"  outbox: {j.number} {j.kind} {j.state} attempts {j.attempts} "
+                f"{(j.last_error or '')[:120]}"
+                for j in jobs
+            )
         ok = (
             not missing
             and not unexpected
