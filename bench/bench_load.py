@@ -105,6 +105,7 @@ class Connector:
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.json()
         body["_conversation"] = request.match_info["conversation"]
+        body["_reply_to"] = request.match_info.get("reply_to")
         self.posts.append(body)
         return web.json_response({"id": uuid.uuid4().hex})
 
@@ -648,6 +649,17 @@ async def check(
             + (f"; resolve calls refused: {resolve_errors}" if resolve_errors else "")
         )
         lines.extend(f"  refused: {line}" for line in refused[:5])
+        twice_cards = sorted(n for n in confirmed if card_count[n] > 1)
+        for number in twice_cards[:2]:  # what the two posts were
+            for post in connector.posts:
+                if str(post["_conversation"]).startswith("19:") and number in json.dumps(
+                    post.get("attachments")
+                ):
+                    lines.append(
+                        f"  card post for {number}: {post['_conversation'][:40]} "
+                        f"reply_to={post['_reply_to']} "
+                        f"{json.dumps(post.get('attachments'), ensure_ascii=False)[:160]}"
+                    )
         lost_cards = sorted(n for n in confirmed if card_count[n] == 0)
         if lost_cards:  # what the outbox says about them
             with engine.connect() as connection:
