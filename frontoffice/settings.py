@@ -102,6 +102,12 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "How long a claimed notification is reserved for one process; after a crash it is taken "
         "up again once this has passed.",
     ),
+    "FRONTOFFICE_INSIGHT_FLUSH_SECONDS": (
+        "1",
+        "How often the question and FAQ-vote records (insight) are written, in one batch, after "
+        "the replies; also written at a clean stop. A crash loses at most this last batch of "
+        "insight records, never a ticket or dialog state. 0: written during each turn.",
+    ),
     "FRONTOFFICE_MIGRATE_ON_START": (
         "true",
         "`serve` upgrades the database schema before it listens.",
