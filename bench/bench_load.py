@@ -715,6 +715,7 @@ async def serve_block(
     results: list[Result],
     reports: list[str],
 ) -> None:
+    connector.posts.clear()  # ticket numbers start again in every fresh database
     with fresh_database(db, args.pg_url, folder) as db_url:
         port = _free_port()
         env = {
