@@ -87,6 +87,7 @@ bench: install
 	$(BIN)/python bench/bench_understand.py
 	$(BIN)/python bench/bench_turn.py
 	$(BIN)/python bench/bench_notify.py
+	$(BIN)/python bench/bench_load.py
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache manifest/node_modules

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -25,6 +26,7 @@ from bot.keys import ADAPTER, BOT, KNOWLEDGE, OUTBOX, SETTINGS, STORE_ENGINE, TI
 from bot.notify_scheduler import NOTIFICATIONS, NotificationWork, build_notifications
 from bot.teams_bot import FrontOfficeBot, to_activity
 from bot.ticket_api import add_routes as add_ticket_routes
+from dialogs.desk_context import Insight
 from dialogs.frontdesk import FrontDesk
 from dialogs.messages import t
 from dialogs.replies import Reply
@@ -35,11 +37,12 @@ from knowledge.catalogue import KnowledgeCatalogue, KnowledgeSla
 from knowledge.reload import KnowledgeHolder
 from servicedesk.backoffice import BackOffice
 from servicedesk.clock import Clock, SystemClock
+from servicedesk.errors import StoreError
 from servicedesk.outbox import OutboxWorker, RetryPolicy
 from servicedesk.persistence.conversation_store import SqlConversationStore
 from servicedesk.persistence.database import create_engine, migrate
 from servicedesk.persistence.dialog_store import SqlDialogStore
-from servicedesk.persistence.insight_store import SqlInsightStore
+from servicedesk.persistence.insight_store import BufferedInsight, SqlInsightStore
 from servicedesk.persistence.locks import one_at_a_time
 from servicedesk.persistence.ticket_store import SqlTicketStore
 from servicedesk.service import TicketService
@@ -49,6 +52,7 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 _BACKOFFICES_GIVEN = web.AppKey("backoffices_given", dict)
 _CLOCK = web.AppKey("clock", Clock)
 _NOTIFICATION_WORK = web.AppKey("notification_work", NotificationWork)
+INSIGHT_BUFFER = web.AppKey("insight_buffer", BufferedInsight)
 
 
 def create_app(
@@ -70,7 +74,15 @@ def create_app(
     adapter = PatientCloudAdapter(build_authentication(settings))
     ticket_store = SqlTicketStore(engine)
     tickets = TicketService(ticket_store, KnowledgeCatalogue(holder), KnowledgeSla(holder), clock)
-    desk = build_desk(settings, engine, holder, tickets, clock)
+    buffered = BufferedInsight(SqlInsightStore(engine, clock))
+    desk = build_desk(
+        settings,
+        engine,
+        holder,
+        tickets,
+        clock,
+        insight=buffered if settings.insight_flush_seconds > 0 else None,
+    )
     channel_work = build_channel_work(settings, engine, holder, tickets, adapter, clock)
     notifications = build_notifications(
         settings, engine, holder, tickets, ticket_store, adapter, clock
@@ -121,6 +133,7 @@ def create_app(
     app[CHANNEL_WORK] = channel_work
     app[_BACKOFFICES_GIVEN] = backoffices or {}
     app[_CLOCK] = clock
+    app[INSIGHT_BUFFER] = buffered
     app[INSIGHT_WORK] = build_insight_work(settings, engine, holder, adapter, clock)
     add_ticket_routes(app)
     app.cleanup_ctx.append(_lifecycle)
@@ -133,8 +146,11 @@ def build_desk(
     holder: KnowledgeHolder,
     tickets: TicketService,
     clock: Clock,
+    insight: Insight | None = None,
 ) -> FrontDesk:
-    """The conversation logic for personal chats (also used by ``frontoffice chat``)."""
+    """The conversation logic for personal chats (also used by ``frontoffice chat``).
+    Question and vote records go to ``insight`` (the app passes a ``BufferedInsight``),
+    else straight to the database."""
     return FrontDesk(
         holder,
         tickets,
@@ -142,7 +158,7 @@ def build_desk(
         clock=clock,
         dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
         default_language=settings.default_language,
-        insight=SqlInsightStore(engine, clock),
+        insight=insight or SqlInsightStore(engine, clock),
     )
 
 
@@ -219,6 +235,13 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         await _every(CHECK_SECONDS, lambda: _alone(app, "insight", work), "insight", stop)
 
     tasks.append(asyncio.create_task(insight()))
+    buffered = app[INSIGHT_BUFFER]
+    if settings.insight_flush_seconds > 0:
+        tasks.append(
+            asyncio.create_task(
+                _every(settings.insight_flush_seconds, buffered.flush, "insight records", stop)
+            )
+        )
     # notifications: APScheduler's tick and date triggers over the notifications table
     app[_NOTIFICATION_WORK].start()
     log.info(
@@ -228,6 +251,10 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
             "products": holder.status().products,
         },
     )
+    # What lives as long as the process (code, knowledge, the matcher's index) is moved
+    # out of the collector's way: full collections then skip it, which cuts the pauses
+    # that made the slowest turns slow (docs/PERFORMANCE.md, "Load").
+    _freeze_once()
     yield
     # Let work in flight finish (a delivery, a reload) before the database goes away;
     # whatever is still running after the grace period is cancelled, and its outbox
@@ -240,11 +267,28 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+    try:  # the records of the last second (the loop above has stopped)
+        await buffered.flush()
+    except StoreError:
+        log.warning("insight records not written at stop: the database is away")
     for backoffice in backoffices.values():
         close = getattr(backoffice, "close", None)
         if close is not None:
             await close()
     app[STORE_ENGINE].dispose()
+
+
+_frozen = False
+
+
+def _freeze_once() -> None:
+    """``gc.freeze()`` once per process (a test process builds many apps: only the
+    first one's objects stay out of the collector's reach)."""
+    global _frozen
+    if not _frozen:
+        gc.collect()
+        gc.freeze()
+        _frozen = True
 
 
 async def _every(

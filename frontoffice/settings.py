@@ -126,6 +126,12 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "Proactive messages a tenant may get at once above `FRONTOFFICE_NOTIFY_RATE` (the "
         "budget is kept in the database and shared by every process).",
     ),
+    "FRONTOFFICE_INSIGHT_FLUSH_SECONDS": (
+        "1",
+        "How often the question and FAQ-vote records (insight) are written, in one batch, after "
+        "the replies; also written at a clean stop. A crash loses at most this last batch of "
+        "insight records, never a ticket or dialog state. 0: written during each turn.",
+    ),
     "FRONTOFFICE_MIGRATE_ON_START": (
         "true",
         "`serve` upgrades the database schema before it listens.",
@@ -235,6 +241,7 @@ class Settings:
     notify_max_attempts: int = 12
     notify_retry_seconds: float = 2.0
     notify_lease_seconds: float = 60.0
+    insight_flush_seconds: float = 1.0  # question/vote records batched; 0: written per turn
     retention_days: int = 365  # finished tickets are anonymised after this
     app_type: str = "MultiTenant"
     app_id: str = ""
@@ -321,6 +328,7 @@ class Settings:
             ("FRONTOFFICE_NOTIFY_RATE", "notify_rate"),
             ("FRONTOFFICE_NOTIFY_RETRY_SECONDS", "notify_retry_seconds"),
             ("FRONTOFFICE_NOTIFY_LEASE_SECONDS", "notify_lease_seconds"),
+            ("FRONTOFFICE_INSIGHT_FLUSH_SECONDS", "insight_flush_seconds"),
         ):
             if (v := get(name)) is not None:
                 try:

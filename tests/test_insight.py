@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
+from bot.app import INSIGHT_BUFFER, create_app
 from bot.insight import INSIGHT_WORK, previous_week
 from bot.keys import STORE_ENGINE
 from frontoffice import history as generated
@@ -67,6 +67,7 @@ async def test_matched_questions_are_recorded_with_text_only_when_nothing_fitted
         activity = teams_message(text, url, deliveryMode="expectReplies")
         response = await client.post("/api/messages", json=activity)
         assert response.status == 200
+    await client.server.app[INSIGHT_BUFFER].flush()  # written a moment after the reply
     rows = await _rows(client, "questions")
     assert len(rows) == 2
     answered, unknown = rows

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
+from bot.app import INSIGHT_BUFFER, create_app
 from bot.keys import STORE_ENGINE
 from dialogs.evaluation import EVAL_NOW, pipeline
 from frontoffice.settings import Settings
@@ -51,6 +51,7 @@ async def test_the_bot_does_what_the_eval_reports(
         locale = "en-GB" if example.lang == "en" else "nl-NL"
         chat = Chat(app_client, user=f"u{number}", conversation=f"a:c{number}", locale=locale)
         await chat.say(example.text)
+        await app_client.server.app[INSIGHT_BUFFER].flush()  # written a moment after the reply
         with engine.connect() as connection:
             rows = connection.execute(
                 sa.select(questions.c.decision, questions.c.product_id)

@@ -14,6 +14,8 @@ Satisfaction ratings are ``feedback`` events in the ticket trail (the follow-up 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +44,9 @@ from servicedesk.reporting import (
 )
 
 MAX_TEXT = 2000
+MAX_BUFFERED = 20_000  # rows kept while the database is away; older ones are dropped
+FLUSH_AT = 500  # a flush starts at once when this many rows wait
+log = logging.getLogger(__name__)
 RatingReader = Callable[[Connection, Window], Sequence[Rating]]
 
 
@@ -127,7 +132,29 @@ class SqlInsightStore(SqlStore):
         score: float,
         text: str | None,
     ) -> None:
-        values = {
+        values = self.question_values(
+            at=at,
+            language=language,
+            decision=decision,
+            product_id=product_id,
+            faq_id=faq_id,
+            score=score,
+            text=text,
+        )
+        await self._insert(questions, values)
+
+    @staticmethod
+    def question_values(
+        *,
+        at: datetime,
+        language: str,
+        decision: str,
+        product_id: str | None,
+        faq_id: str | None,
+        score: float,
+        text: str | None,
+    ) -> dict[str, Any]:
+        return {
             "at": as_utc(at),
             "language": language[:8],
             "decision": decision[:16],
@@ -136,18 +163,37 @@ class SqlInsightStore(SqlStore):
             "score": float(score),
             "text": text[:MAX_TEXT] if text else None,
         }
-        await self._insert(questions, values)
 
-    async def record_vote(
-        self, *, at: datetime, product_id: str, faq_id: str, helpful: bool, text: str | None
-    ) -> None:
-        values = {
+    @staticmethod
+    def vote_values(
+        *, at: datetime, product_id: str, faq_id: str, helpful: bool, text: str | None
+    ) -> dict[str, Any]:
+        return {
             "at": as_utc(at),
             "product_id": product_id,
             "faq_id": faq_id,
             "helpful": helpful,
             "text": text[:MAX_TEXT] if text and not helpful else None,
         }
+
+    async def insert_many(self, rows: Sequence[tuple[sa.Table, dict[str, Any]]]) -> None:
+        """Rows of ``questions`` and ``faq_votes`` in one transaction (one statement each)."""
+
+        def work() -> None:
+            with self._engine.begin() as connection:
+                for table in (questions, faq_votes):
+                    values = [v for t, v in rows if t is table]
+                    if values:
+                        connection.execute(table.insert(), values)
+
+        await self._run(work)
+
+    async def record_vote(
+        self, *, at: datetime, product_id: str, faq_id: str, helpful: bool, text: str | None
+    ) -> None:
+        values = self.vote_values(
+            at=at, product_id=product_id, faq_id=faq_id, helpful=helpful, text=text
+        )
         await self._insert(faq_votes, values)
 
     async def _insert(self, table: sa.Table, values: dict[str, Any]) -> None:
@@ -252,3 +298,82 @@ class SqlInsightStore(SqlStore):
                     connection.execute(insight_reports.delete().where(where))
 
         await self._run(work)
+
+
+class BufferedInsight:
+    """The front desk's ``Insight`` with its writes taken off the reply's path.
+
+    A turn only appends its row to a list; ``flush`` writes what waits in one
+    transaction (the app calls it every ``FRONTOFFICE_INSIGHT_FLUSH_SECONDS``, when
+    ``FLUSH_AT`` rows wait, and on a clean stop). While the database is away the rows
+    stay (at most ``MAX_BUFFERED``, the oldest dropped first). A crash loses at most the
+    rows not yet flushed: insight figures only, never a ticket or a dialog.
+    """
+
+    def __init__(self, store: SqlInsightStore) -> None:
+        self._store = store
+        self._pending: list[tuple[sa.Table, dict[str, Any]]] = []
+        self._lock = asyncio.Lock()
+        self._flushing: asyncio.Task[int] | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def record_question(
+        self,
+        *,
+        at: datetime,
+        language: str,
+        decision: str,
+        product_id: str | None,
+        faq_id: str | None,
+        score: float,
+        text: str | None,
+    ) -> None:
+        values = SqlInsightStore.question_values(
+            at=at,
+            language=language,
+            decision=decision,
+            product_id=product_id,
+            faq_id=faq_id,
+            score=score,
+            text=text,
+        )
+        self._add(questions, values)
+
+    async def record_vote(
+        self, *, at: datetime, product_id: str, faq_id: str, helpful: bool, text: str | None
+    ) -> None:
+        values = SqlInsightStore.vote_values(
+            at=at, product_id=product_id, faq_id=faq_id, helpful=helpful, text=text
+        )
+        self._add(faq_votes, values)
+
+    def _add(self, table: sa.Table, values: dict[str, Any]) -> None:
+        self._pending.append((table, values))
+        if len(self._pending) > MAX_BUFFERED:
+            del self._pending[: len(self._pending) - MAX_BUFFERED]
+            log.warning("insight rows dropped: the database has been away too long")
+        if len(self._pending) >= FLUSH_AT and (self._flushing is None or self._flushing.done()):
+            self._flushing = asyncio.get_running_loop().create_task(self._flush_quietly())
+
+    async def _flush_quietly(self) -> int:
+        try:
+            return await self.flush()
+        except StoreError:
+            return 0  # kept for the next flush; the periodic one logs
+
+    async def flush(self) -> int:
+        """Write what waits; the number of rows written. On a database error the rows
+        are put back (before any that came meanwhile) and the error is raised."""
+        async with self._lock:
+            rows, self._pending = self._pending, []
+            if not rows:
+                return 0
+            try:
+                await self._store.insert_many(rows)
+            except StoreError:
+                self._pending[:0] = rows
+                raise
+            return len(rows)
