@@ -10,7 +10,6 @@ serialised here (botbuilder 4.17.1 fails on both in its aiohttp integration).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
@@ -25,6 +24,7 @@ from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.json_body import BodyError, parse_json
 from bot.keys import ADAPTER, BOT, KNOWLEDGE, SETTINGS, STORE_ENGINE
 from bot.references import tenant_of
 from frontoffice import __version__
@@ -147,13 +147,9 @@ async def _handle(request: web.Request, settings: Any, trace: _Trace) -> web.Res
     except web.HTTPRequestEntityTooLarge:
         return _error(413, "too_large", f"the body is larger than {settings.max_body_bytes} bytes")
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return _error(
-            400,
-            "malformed_json",
-            f"the body is not valid JSON: {exc.msg if hasattr(exc, 'msg') else exc}",
-        )
+        body = parse_json(raw)  # refuses deep nesting, which would recurse past the stack
+    except BodyError as exc:
+        return _error(400, exc.code, str(exc))
     problem = _validate(body)
     if problem is not None:
         return _error(400, "invalid_activity", problem)

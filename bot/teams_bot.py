@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 import aiohttp
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import (
     Activity,
@@ -17,6 +17,7 @@ from botbuilder.schema import (
     ChannelAccount,
 )
 
+from bot import invokes
 from bot.references import reference_from
 from dialogs.frontdesk import FrontDesk, Turn, Upload
 from dialogs.replies import Reply
@@ -173,6 +174,18 @@ class FrontOfficeBot(TeamsActivityHandler):
             return None
 
     # -- Universal Actions (Action.Execute) -------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """``adaptiveCard/action`` only, its shape checked here (see bot/invokes.py)."""
+        activity = turn_context.activity
+        if activity.name != invokes.CARD_ACTION:
+            return invokes.bad_invoke("unsupported_invoke", "this bot handles only card actions")
+        problem = invokes.card_action_problem(activity.value)
+        if problem is not None:
+            return invokes.bad_invoke("invalid_card_action", problem)
+        value = AdaptiveCardInvokeValue(action=activity.value["action"])
+        response = await self.on_adaptive_card_invoke(turn_context, value)
+        return InvokeResponse(status=200, body=response)
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue

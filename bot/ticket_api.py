@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.json_body import BodyError, parse_json
 from bot.keys import KNOWLEDGE, SETTINGS, TICKETS
 from servicedesk.errors import InputError
 from servicedesk.persistence.ticket_store import ConcurrentUpdate
@@ -159,10 +160,10 @@ async def require_token(request: web.Request, handler: Any) -> web.StreamRespons
 
 async def _body(request: web.Request, model: type[BaseModel]) -> Any:
     try:
-        raw = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raw = parse_json(await request.read())
+    except BodyError as exc:
         raise web.HTTPBadRequest(
-            text=json.dumps({"error": "malformed_json", "message": str(exc)}),
+            text=json.dumps({"error": exc.code, "message": str(exc)}),
             content_type="application/json",
         ) from exc
     try:
@@ -275,10 +276,10 @@ async def backoffice_status(request: web.Request) -> web.Response:
     if not signed:
         return _error(401, "unauthorized", "missing or wrong X-Frontoffice-Signature")
     try:
-        update = webhook.parse_inbound(json.loads(raw))
+        update = webhook.parse_inbound(parse_json(raw))
         applied = await request.app[TICKETS].apply_update(update)
-    except json.JSONDecodeError as exc:
-        return _error(400, "malformed_json", str(exc))
+    except BodyError as exc:
+        return _error(400, exc.code, str(exc))
     except UnknownTicket as exc:
         return _error(404, "not_found", str(exc))
     except InputError as exc:
