@@ -22,7 +22,7 @@ from aiohttp import web
 from botbuilder.core import serializer_helper
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.json_body import BodyError, parse_json
 from bot.keys import ADAPTER, BOT, KNOWLEDGE, SETTINGS, STORE_ENGINE
@@ -44,14 +44,18 @@ _NEEDS_CONVERSATION = {
 }
 
 
+# Teams ids are at most a few hundred characters; a reply's URL holds the conversation id.
+MAX_ID = 1024
+
+
 class _Account(BaseModel):
     model_config = ConfigDict(extra="allow")
-    id: str
+    id: str = Field(max_length=MAX_ID)
 
 
 class _Conversation(BaseModel):
     model_config = ConfigDict(extra="allow")
-    id: str
+    id: str = Field(max_length=MAX_ID)
 
 
 class _IncomingActivity(BaseModel):
@@ -59,7 +63,7 @@ class _IncomingActivity(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     type: str
-    id: str | None = None
+    id: str | None = Field(default=None, max_length=MAX_ID)
     serviceUrl: str | None = None  # noqa: N815 - the wire name
     channelId: str | None = None  # noqa: N815
     conversation: _Conversation | None = None
@@ -102,6 +106,10 @@ def _validate(body: Any) -> str | None:
             missing.append("from")
         if missing:
             return f"missing {', '.join(missing)}"
+    if activity.serviceUrl is not None and not activity.serviceUrl.startswith(
+        ("https://", "http://")
+    ):  # an empty one would send the replies to the SDK's default host
+        return "serviceUrl: must be an http(s) URL"
     return None
 
 

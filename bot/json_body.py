@@ -15,9 +15,13 @@ recursion.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 MAX_DEPTH = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")
+_ESCAPE_TEXT = re.compile(r"\\[uU][dD][89a-fA-F]")
 
 
 class BodyError(ValueError):
@@ -43,7 +47,37 @@ def parse_json(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
     brackets = raw.count(b"[") + raw.count(b"{") if isinstance(raw, bytes) else _brackets(raw)
     if brackets > max_depth and depth_exceeds(value, max_depth):
         raise _too_deep(max_depth)
+    if _may_hold_surrogates(raw) and has_lone_surrogate(value):
+        raise BodyError(
+            "invalid_text", "the body holds a lone UTF-16 surrogate (\\ud800-\\udfff): not text"
+        )
     return value
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether a string in ``value`` holds a surrogate that is not half of a pair: JSON
+    allows ``"\\ud800"``, but such a string cannot be written as UTF-8 (not to the
+    database, not to a log, not in a reply)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _may_hold_surrogates(raw: bytes | str) -> bool:
+    """Only an escape can put a surrogate in the parsed value (UTF-8 cannot hold one):
+    ``\\ud8``-``\\udf``, in either case. A search in C, as cheap as the bracket count."""
+    if isinstance(raw, str):
+        return bool(_SURROGATE.search(raw)) or _ESCAPE_TEXT.search(raw) is not None
+    return _ESCAPE.search(raw) is not None
 
 
 def depth_exceeds(value: Any, limit: int) -> bool:

@@ -18,6 +18,7 @@ from botbuilder.schema import (
 )
 
 from bot import invokes
+from bot.mentions import text_without_mention
 from bot.references import reference_from
 from dialogs.frontdesk import FrontDesk, Turn, Upload
 from dialogs.replies import Reply
@@ -115,10 +116,7 @@ class FrontOfficeBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        text = (
-            TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
-        )
-        text = (text or "").strip()
+        text = text_without_mention(activity).strip()
         kind = activity.conversation.conversation_type if activity.conversation else None
         if self._channels is not None and kind in ("channel", "groupChat"):
             await self._channels.on_message(turn_context, text)

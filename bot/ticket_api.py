@@ -160,7 +160,7 @@ async def require_token(request: web.Request, handler: Any) -> web.StreamRespons
 
 async def _body(request: web.Request, model: type[BaseModel]) -> Any:
     try:
-        raw = parse_json(await request.read())
+        raw = parse_json(await _read(request))
     except BodyError as exc:
         raise web.HTTPBadRequest(
             text=json.dumps({"error": exc.code, "message": str(exc)}),
@@ -170,6 +170,22 @@ async def _body(request: web.Request, model: type[BaseModel]) -> Any:
         return model.model_validate(raw)
     except ValidationError as exc:
         raise InputError(_readable(exc)) from exc
+
+
+async def _read(request: web.Request) -> bytes:
+    """The body, or a JSON 413 past ``max_body_bytes`` (aiohttp's own is plain text)."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        limit = request.app[SETTINGS].max_body_bytes
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=limit,
+            actual_size=request.content_length or 0,
+            text=json.dumps(
+                {"error": "too_large", "message": f"the body is larger than {limit} bytes"}
+            ),
+            content_type="application/json",
+        ) from exc
 
 
 async def create_ticket(request: web.Request) -> web.Response:
@@ -265,7 +281,7 @@ async def backoffice_status(request: web.Request) -> web.Response:
     if config is None or config.kind != "webhook" or not config.secret_env:
         return _error(404, "not_found", f"no webhook back office {name!r}")
     secret = os.environ.get(config.secret_env, "")
-    raw = await request.read()
+    raw = await _read(request)
     signed = secret and webhook.verify(
         secret,
         raw,
