@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import requests
@@ -44,8 +46,9 @@ _NEEDS_CONVERSATION = {
 }
 
 
-# Teams ids are at most a few hundred characters; a reply's URL holds the conversation id.
-MAX_ID = 1024
+# Teams ids are a few hundred characters at most; a reply's URL holds two of them.
+MAX_ID = 512
+_SERVICE_URL = re.compile(r"https?://[!-~]+\Z")  # printable ASCII, no spaces
 
 
 class _Account(BaseModel):
@@ -72,6 +75,11 @@ class _IncomingActivity(BaseModel):
     text: str | None = None
     locale: str | None = None
     name: str | None = None
+    # lists of objects: the SDK and the bot read members of each item
+    attachments: list[dict[str, Any]] | None = None
+    entities: list[dict[str, Any]] | None = None
+    membersAdded: list[_Account] | None = None  # noqa: N815
+    membersRemoved: list[_Account] | None = None  # noqa: N815
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> web.Response:
@@ -106,11 +114,25 @@ def _validate(body: Any) -> str | None:
             missing.append("from")
         if missing:
             return f"missing {', '.join(missing)}"
-    if activity.serviceUrl is not None and not activity.serviceUrl.startswith(
-        ("https://", "http://")
-    ):  # an empty one would send the replies to the SDK's default host
-        return "serviceUrl: must be an http(s) URL"
+    if activity.serviceUrl is not None and not _is_service_url(activity.serviceUrl):
+        return "serviceUrl: must be an http(s) URL"  # "" sent the replies to the SDK's host
+    for where, value in (("id", activity.id), ("conversation.id", activity.conversation)):
+        text = value.id if isinstance(value, _Conversation) else value
+        if text and not text.isascii() and len(text.encode()) > MAX_ID:
+            return f"{where}: at most {MAX_ID} bytes"  # it goes into the reply's URL
     return None
+
+
+def _is_service_url(url: str) -> bool:
+    """An absolute http(s) URL of printable ASCII with a host (as Teams sends)."""
+    if _SERVICE_URL.match(url) is None:
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return bool(parts.hostname)
 
 
 async def messages(request: web.Request) -> web.Response:

@@ -298,6 +298,8 @@ async def backoffice_status(request: web.Request) -> web.Response:
         return _error(400, exc.code, str(exc))
     except UnknownTicket as exc:
         return _error(404, "not_found", str(exc))
+    except ConcurrentUpdate as exc:  # e.g. the outbox marked it delivered at that moment
+        return _error(409, "conflict", str(exc))
     except InputError as exc:
         return _error(422, "unprocessable", str(exc))
     return web.json_response({"applied": applied})

@@ -10,6 +10,7 @@ import os
 import shutil
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -346,3 +347,83 @@ async def test_a_step_whose_body_is_not_utf8_is_a_400(client: TestClient) -> Non
     raw = b"\xd2\n%%\xc7\x8f_\xa0P\x8e\x9b\xb6P\xc2"
     response = await client.post("/api/v1/tickets/FM-2026-000001/events", data=raw, headers=AUTH)
     await _refused(response, code="malformed_json")
+
+
+# -- found by the first 100,000-input run ---------------------------------------------------
+
+
+async def test_a_null_attachment_or_member_is_a_400(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # AttributeError: 'NoneType' object has no attribute 'content_type' / 'id'
+    message = teams_message("hier is de lijst", deliveryMode="expectReplies")
+    for field, value in (
+        ("attachments", [{"contentType": "image/png", "contentUrl": "http://127.0.0.1:9/x"}, None]),
+        ("attachments", "x"),
+        ("entities", [None]),
+    ):
+        response = await client.post("/api/messages", json={**message, field: value})
+        body = await _refused(response, code="invalid_activity")
+        assert field in body["message"]
+    update = {**message, "type": "conversationUpdate"}
+    update.pop("text")
+    for members in ([{"id": "28:bot-1"}, None], [{"name": "no id"}], 5):
+        for field in ("membersAdded", "membersRemoved"):
+            response = await client.post("/api/messages", json={**update, field: members})
+            await _refused(response, code="invalid_activity")
+    _no_failed_turn(caplog)
+
+
+async def test_a_service_url_with_unicode_or_a_bad_port_is_a_400(client: TestClient) -> None:
+    # UnicodeEncodeError ('latin-1') and InvalidURL when the SDK posted the reply
+    for service_url in (
+        "http://127.0.0.1:39065/\u202e\u202dbidi",
+        "http://127.0.0.1:\ufffd\uffff\U0010ffff41347/",
+        "http://127.0.0.1:99999/",
+        "http:///no-host",
+        "http://127.0.0.1:9/a b",
+    ):
+        response = await client.post("/api/messages", json=teams_message("hallo", service_url))
+        await _refused(response, code="invalid_activity")
+
+
+async def test_a_conversation_id_of_512_unicode_characters_is_a_400(client: TestClient) -> None:
+    # percent-encoded in the reply's URL it passed the connector's 8 KB line limit
+    activity = teams_message("hallo", deliveryMode="expectReplies")
+    activity["conversation"] = {**activity["conversation"], "id": "é" * 400}
+    response = await client.post("/api/messages", json=activity)
+    body = await _refused(response, code="invalid_activity")
+    assert "bytes" in body["message"]
+
+
+async def test_a_csv_with_a_lone_carriage_return_is_read() -> None:
+    from dialogs.extract import parse_visitors_csv
+
+    # csv.Error: new-line character seen in unquoted field
+    found = (
+        b"\xe2\x80\x81\xc2\xa7^5\xd6\xa7\xc6\xbd]\xd8\x8e\xc5\x92\xc6\xb1\xcc\xb0\xcc\xaakk\xcd"
+        b"\x8c2\xe2\x80\xb4\xc6\xba\xd9\x85\xc4\x9f\xcc\x9f\xcd\xa7A\xd9\xaev\xc7\x8bZ\xd8\x8d("
+        b"\xe2\x80\xa4\xd8\x8a\xc4\xa6\xe2\x80\x8d\xd6\xb7\r\xd9\xbek\xe2\x81\xab\xc4\xb4\xc6"
+        b"\x9f\xcd\xaa[\xd8\x87\xda\x9a\xe2\x81\xac\xe2\x81\x89\xda\x84\xc8\x97\xd6\xa8Q\xd7"
+        b"\x89\xc8\x84\xcc\x94\xc8\xac\xd7\x8a\xd7\x8b"
+    )
+    assert isinstance(parse_visitors_csv(found), list)
+    names = [v.name for v in parse_visitors_csv(b"naam\rJan Jansen\rPiet de Vries\r")]
+    assert names == ["Jan Jansen", "Piet de Vries"]
+
+
+async def test_a_knowledge_file_with_an_impossible_date_is_a_problem_on_its_line(
+    tmp_path: Path,
+) -> None:
+    from knowledge.loader import check_knowledge
+
+    # ValueError: month must be in 1..12, raised out of check_knowledge
+    folder = tmp_path / "knowledge"
+    shutil.copytree(DEFAULT_DIR, folder)
+    path = folder / "products" / "post.koerier.yaml"
+    lines = path.read_text("utf-8").splitlines()
+    lines.insert(3, "when: 2026-13-45")
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    knowledge, problems = check_knowledge(folder)
+    assert knowledge is None
+    assert problems == [f"{path}:4: yaml: cannot read a value: month must be in 1..12"]

@@ -52,12 +52,21 @@ class Outcome:
 
 
 class _ErrorLog(logging.Handler):
+    """ERROR records while a request runs; those of the app's background loops (the
+    outbox, polling: "... failed; trying again") are kept apart, as they belong to no
+    input."""
+
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
         self.lines: list[str] = []
+        self.background: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()
+        if text.endswith("failed; trying again"):
+            exc = record.exc_info[1] if record.exc_info else None
+            self.background.append(f"{text}: {type(exc).__name__}: {exc}"[:300])
+            return
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]
             text += f": {type(exc).__name__}: {exc}"[:500]
@@ -147,6 +156,10 @@ class LoopbackApp:
             self.connector.activities.clear()
             self.connector.puts.clear()
         return Outcome(status, text, time.perf_counter() - started, list(self._errors.lines))
+
+    @property
+    def background_errors(self) -> list[str]:
+        return self._errors.background
 
     def signed(self, body: bytes) -> dict[str, str]:
         stamp = str(int(time.time()))

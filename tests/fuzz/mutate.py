@@ -22,6 +22,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.json_body import depth_exceeds
+
 DEPTHS = (8, 63, 64, 65, 200, 999, 1_000, 3_000, 20_000)
 HUGE = (1_000, 2_001, 10_000, 100_000, 600_000)
 
@@ -284,10 +286,9 @@ _KEEP = object()
 
 def dump(value: Any) -> bytes:
     """JSON bytes of ``value``, which may be nested past the ``json`` module's stack."""
-    try:
-        return json.dumps(value).encode()
-    except RecursionError:
-        return _dump_iteratively(value).encode()
+    if depth_exceeds(value, 200):  # past the json module's stack: a RecursionError mid-way
+        return _dump_iteratively(value).encode()  # could also fire finalisers deep in it
+    return json.dumps(value).encode()
 
 
 def _dump_iteratively(value: Any) -> str:

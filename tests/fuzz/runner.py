@@ -59,6 +59,7 @@ def run_target(name: str, count: int, seed: int) -> Result:
             LoopbackApp(Path(folder)) as app,
         ):
             HTTP_TARGETS[name](app, count, rng, result)
+            result.background = list(app.background_errors)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -156,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             merged.tried += result.tried
             merged.seconds += result.seconds
             merged.findings += result.findings
+            merged.background += result.background
             for bucket, n in result.statuses.items():
                 merged.statuses[bucket] = merged.statuses.get(bucket, 0) + n
             print(f"  {result.target}: {result.tried} in {result.seconds:.0f} s", flush=True)
@@ -186,6 +188,11 @@ def report(results: dict[str, Result], seconds: float) -> int:
             print(
                 f"     saved {path.relative_to(ROOT)} (replay: python -m tests.fuzz --replay {path.relative_to(ROOT)})"
             )
+    background = [line for result in results.values() for line in result.background]
+    if background:
+        print(f"errors of the app's background loops (no input's): {len(background)}")
+        for line in sorted(set(background))[:5]:
+            print(f"     {line}")
     print(f"fuzz: {total} inputs, {failures} failures")
     return 1 if failures else 0
 

@@ -49,6 +49,7 @@ class Result:
     seconds: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    background: list[str] = field(default_factory=list)  # errors of the app's own loops
 
 
 def readable_4xx(outcome: Outcome) -> bool:
