@@ -182,7 +182,7 @@ class Mutator:
         return (text + unit * (size // len(unit) + 1))[:size]
 
     def _wrong_type(self, current: Any, parent: Any, key: Any) -> Any:
-        return self.rng.choice(ODD_VALUES)
+        return copy.deepcopy(self.rng.choice(ODD_VALUES))  # never share a module constant
 
     def _null(self, current: Any, parent: Any, key: Any) -> Any:
         return None
@@ -202,7 +202,7 @@ class Mutator:
             name = self.rng.choice(
                 ("type", "id", "value", "action", "verb", "data", "__proto__", "", "from_", "x")
             )
-            current[name] = self.rng.choice(ODD_VALUES + ODD_STRINGS[:8])
+            current[name] = copy.deepcopy(self.rng.choice(ODD_VALUES + ODD_STRINGS[:8]))
             return _KEEP
         if isinstance(current, list):
             current.append(self.rng.choice(current) if current else None)

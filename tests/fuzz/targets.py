@@ -8,6 +8,7 @@ input that fails (a 5xx, no answer, an ERROR logged, a 4xx without ``error`` and
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import re
@@ -121,7 +122,7 @@ def fuzz_invokes(app: LoopbackApp, count: int, rng: random.Random, result: Resul
             activity = json.loads(json.dumps(seed))
             action = activity["value"]["action"]
             part = rng.choice(("action", "type", "verb", "data", "value", "name"))
-            odd = rng.choice(ODD_VALUES + ODD_STRINGS[:20])
+            odd = copy.deepcopy(rng.choice(ODD_VALUES + ODD_STRINGS[:20]))
             if part == "action":
                 activity["value"]["action"] = odd
             elif part == "value":
