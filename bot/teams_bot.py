@@ -183,7 +183,7 @@ class FrontOfficeBot(TeamsActivityHandler):
             return invokes.bad_invoke("invalid_card_action", problem)
         value = AdaptiveCardInvokeValue(action=activity.value["action"])
         response = await self.on_adaptive_card_invoke(turn_context, value)
-        return InvokeResponse(status=200, body=response)
+        return self._create_invoke_response(response)  # the SDK's: the body as a dict
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
