@@ -57,7 +57,7 @@ e2e/node_modules: e2e/package-lock.json
 	npm ci --prefix e2e --no-audit --no-fund
 	touch $@
 
-.PHONY: cards e2e
+.PHONY: cards e2e fuzz
 
 # The sample cards validated and drawn (build/cards/png/); `make test` runs the same checks.
 cards: install e2e/node_modules
@@ -78,6 +78,11 @@ test-prereqs: install
 test: test-prereqs migrate lint typecheck manifest/node_modules e2e/node_modules
 	$(BIN)/frontoffice knowledge check
 	FRONTOFFICE_TEST_PG_URL="$$(cat build/test-pg-url)" FRONTOFFICE_E2E=required $(BIN)/python -m pytest -q
+
+# At least 100,000 hostile inputs against every entry point (tests/fuzz/, docs/TESTING.md):
+# prints the inputs per target and every failure, saved under build/fuzz/ for replay.
+fuzz: install
+	$(BIN)/python -m tests.fuzz --inputs $${FUZZ_INPUTS:-100000} --jobs $${FUZZ_JOBS:-2}
 
 eval: install
 	$(BIN)/frontoffice eval

@@ -10,12 +10,13 @@ serialised here (botbuilder 4.17.1 fails on both in its aiohttp integration).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import requests
@@ -23,8 +24,9 @@ from aiohttp import web
 from botbuilder.core import serializer_helper
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.json_body import BodyError, parse_json
 from bot.keys import ADAPTER, BOT, KNOWLEDGE, SETTINGS, STORE_ENGINE
 from bot.references import tenant_of
 from frontoffice import __version__
@@ -44,14 +46,19 @@ _NEEDS_CONVERSATION = {
 }
 
 
+# Teams ids are a few hundred characters at most; a reply's URL holds two of them.
+MAX_ID = 512
+_SERVICE_URL = re.compile(r"https?://[!-~]+\Z")  # printable ASCII, no spaces
+
+
 class _Account(BaseModel):
     model_config = ConfigDict(extra="allow")
-    id: str
+    id: str = Field(max_length=MAX_ID)
 
 
 class _Conversation(BaseModel):
     model_config = ConfigDict(extra="allow")
-    id: str
+    id: str = Field(max_length=MAX_ID)
 
 
 class _IncomingActivity(BaseModel):
@@ -59,7 +66,7 @@ class _IncomingActivity(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     type: str
-    id: str | None = None
+    id: str | None = Field(default=None, max_length=MAX_ID)
     serviceUrl: str | None = None  # noqa: N815 - the wire name
     channelId: str | None = None  # noqa: N815
     conversation: _Conversation | None = None
@@ -68,6 +75,11 @@ class _IncomingActivity(BaseModel):
     text: str | None = None
     locale: str | None = None
     name: str | None = None
+    # lists of objects: the SDK and the bot read members of each item
+    attachments: list[dict[str, Any]] | None = None
+    entities: list[dict[str, Any]] | None = None
+    membersAdded: list[_Account] | None = None  # noqa: N815
+    membersRemoved: list[_Account] | None = None  # noqa: N815
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> web.Response:
@@ -102,7 +114,25 @@ def _validate(body: Any) -> str | None:
             missing.append("from")
         if missing:
             return f"missing {', '.join(missing)}"
+    if activity.serviceUrl is not None and not _is_service_url(activity.serviceUrl):
+        return "serviceUrl: must be an http(s) URL"  # "" sent the replies to the SDK's host
+    for where, value in (("id", activity.id), ("conversation.id", activity.conversation)):
+        text = value.id if isinstance(value, _Conversation) else value
+        if text and not text.isascii() and len(text.encode()) > MAX_ID:
+            return f"{where}: at most {MAX_ID} bytes"  # it goes into the reply's URL
     return None
+
+
+def _is_service_url(url: str) -> bool:
+    """An absolute http(s) URL of printable ASCII with a host (as Teams sends)."""
+    if _SERVICE_URL.match(url) is None:
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return bool(parts.hostname)
 
 
 async def messages(request: web.Request) -> web.Response:
@@ -147,13 +177,9 @@ async def _handle(request: web.Request, settings: Any, trace: _Trace) -> web.Res
     except web.HTTPRequestEntityTooLarge:
         return _error(413, "too_large", f"the body is larger than {settings.max_body_bytes} bytes")
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return _error(
-            400,
-            "malformed_json",
-            f"the body is not valid JSON: {exc.msg if hasattr(exc, 'msg') else exc}",
-        )
+        body = parse_json(raw)  # refuses deep nesting, which would recurse past the stack
+    except BodyError as exc:
+        return _error(400, exc.code, str(exc))
     problem = _validate(body)
     if problem is not None:
         return _error(400, "invalid_activity", problem)

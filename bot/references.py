@@ -9,18 +9,21 @@ from botbuilder.schema import Activity
 from servicedesk.conversations import ConversationKind, ConversationReference
 
 
-def _get(data: Any, *path: str) -> Any:
+def _get(data: Any, *path: str) -> str | None:
+    """The text at ``path`` in channel data, None when it is missing or not text."""
     for key in path:
         if not isinstance(data, dict):
             return None
         data = data.get(key)
-    return data
+    return data if isinstance(data, str) else None
 
 
 def tenant_of(activity: Activity) -> str | None:
     conversation = activity.conversation
     tenant = getattr(conversation, "tenant_id", None) if conversation else None
-    return tenant or _get(activity.channel_data, "tenant", "id")
+    return (tenant if isinstance(tenant, str) else None) or _get(
+        activity.channel_data, "tenant", "id"
+    )
 
 
 def reference_from(activity: Activity) -> ConversationReference | None:

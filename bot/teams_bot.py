@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import (
     Activity,
@@ -16,7 +16,9 @@ from botbuilder.schema import (
     ChannelAccount,
 )
 
+from bot import invokes
 from bot.downloads import DownloadPolicy, download
+from bot.mentions import text_without_mention
 from bot.references import reference_from
 from dialogs.frontdesk import FrontDesk, Turn, Upload
 from dialogs.replies import Reply
@@ -115,10 +117,7 @@ class FrontOfficeBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        text = (
-            TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
-        )
-        text = (text or "").strip()
+        text = text_without_mention(activity).strip()
         kind = activity.conversation.conversation_type if activity.conversation else None
         if self._channels is not None and kind in ("channel", "groupChat"):
             await self._channels.on_message(turn_context, text)
@@ -158,6 +157,18 @@ class FrontOfficeBot(TeamsActivityHandler):
         return tuple(uploads)
 
     # -- Universal Actions (Action.Execute) -------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """``adaptiveCard/action`` only, its shape checked here (see bot/invokes.py)."""
+        activity = turn_context.activity
+        if activity.name != invokes.CARD_ACTION:
+            return invokes.bad_invoke("unsupported_invoke", "this bot handles only card actions")
+        problem = invokes.card_action_problem(activity.value)
+        if problem is not None:
+            return invokes.bad_invoke("invalid_card_action", problem)
+        value = AdaptiveCardInvokeValue(action=activity.value["action"])
+        response = await self.on_adaptive_card_invoke(turn_context, value)
+        return self._create_invoke_response(response)  # the SDK's: the body as a dict
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.json_body import BodyError, parse_json
 from bot.keys import KNOWLEDGE, SETTINGS, TICKETS
 from servicedesk.errors import InputError, StoreError
 from servicedesk.persistence.ticket_store import ConcurrentUpdate
@@ -164,16 +165,32 @@ async def require_token(request: web.Request, handler: Any) -> web.StreamRespons
 
 async def _body(request: web.Request, model: type[BaseModel]) -> Any:
     try:
-        raw = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raw = parse_json(await _read(request))
+    except BodyError as exc:
         raise web.HTTPBadRequest(
-            text=json.dumps({"error": "malformed_json", "message": str(exc)}),
+            text=json.dumps({"error": exc.code, "message": str(exc)}),
             content_type="application/json",
         ) from exc
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         raise InputError(_readable(exc)) from exc
+
+
+async def _read(request: web.Request) -> bytes:
+    """The body, or a JSON 413 past ``max_body_bytes`` (aiohttp's own is plain text)."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        limit = request.app[SETTINGS].max_body_bytes
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=limit,
+            actual_size=request.content_length or 0,
+            text=json.dumps(
+                {"error": "too_large", "message": f"the body is larger than {limit} bytes"}
+            ),
+            content_type="application/json",
+        ) from exc
 
 
 async def create_ticket(request: web.Request) -> web.Response:
@@ -269,7 +286,7 @@ async def backoffice_status(request: web.Request) -> web.Response:
     if config is None or config.kind != "webhook" or not config.secret_env:
         return _error(404, "not_found", f"no webhook back office {name!r}")
     secret = os.environ.get(config.secret_env, "")
-    raw = await request.read()
+    raw = await _read(request)
     signed = secret and webhook.verify(
         secret,
         raw,
@@ -280,12 +297,14 @@ async def backoffice_status(request: web.Request) -> web.Response:
     if not signed:
         return _error(401, "unauthorized", "missing or wrong X-Frontoffice-Signature")
     try:
-        update = webhook.parse_inbound(json.loads(raw))
+        update = webhook.parse_inbound(parse_json(raw))
         applied = await request.app[TICKETS].apply_update(update)
-    except json.JSONDecodeError as exc:
-        return _error(400, "malformed_json", str(exc))
+    except BodyError as exc:
+        return _error(400, exc.code, str(exc))
     except UnknownTicket as exc:
         return _error(404, "not_found", str(exc))
+    except ConcurrentUpdate as exc:  # e.g. the outbox marked it delivered at that moment
+        return _error(409, "conflict", str(exc))
     except InputError as exc:
         return _error(422, "unprocessable", str(exc))
     return web.json_response({"applied": applied})

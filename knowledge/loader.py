@@ -84,6 +84,7 @@ def _read_yaml(path: Path, problems: _Problems) -> tuple[Any, dict[tuple[Any, ..
     except (OSError, UnicodeDecodeError) as exc:
         problems.add(path, 1, "file", f"cannot read: {exc}")
         return None
+    node = None
     try:
         loader = _Loader(text)
         try:
@@ -91,6 +92,9 @@ def _read_yaml(path: Path, problems: _Problems) -> tuple[Any, dict[tuple[Any, ..
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
+    except (ValueError, OverflowError) as exc:  # a scalar YAML reads but Python cannot hold
+        problems.add(path, _unreadable_scalar_line(node), "yaml", f"cannot read a value: {exc}")
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -103,6 +107,26 @@ def _read_yaml(path: Path, problems: _Problems) -> tuple[Any, dict[tuple[Any, ..
     if node is not None:
         _line_map(node, (), lines)
     return data, lines
+
+
+def _unreadable_scalar_line(node: yaml.Node | None) -> int:
+    """The line of the first scalar that cannot be constructed (a date such as
+    2026-13-45, which YAML's grammar reads as a timestamp), else 1."""
+    loader = yaml.SafeLoader("")
+    stack = [node] if node is not None else []
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, yaml.ScalarNode):
+            try:
+                loader.construct_object(item)
+            except (ValueError, OverflowError, yaml.YAMLError):
+                return int(item.start_mark.line) + 1
+        elif isinstance(item, yaml.SequenceNode):
+            stack.extend(item.value)
+        elif isinstance(item, yaml.MappingNode):
+            for key, value in item.value:
+                stack.extend((key, value))
+    return 1
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:

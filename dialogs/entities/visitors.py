@@ -475,7 +475,7 @@ def parse_visitors_csv(data: bytes) -> list[Visitor]:
     text = _decode(data)
     if not text.strip():
         return []
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     rows = [[cell.strip() for cell in row] for row in reader]
     rows = [row for row in rows if any(row)]
     if not rows:
