@@ -26,6 +26,7 @@ from bot.keys import ADAPTER, BOT, KNOWLEDGE, OUTBOX, SETTINGS, STORE_ENGINE, TI
 from bot.notify_scheduler import NOTIFICATIONS, NotificationWork, build_notifications
 from bot.teams_bot import FrontOfficeBot, to_activity
 from bot.ticket_api import add_routes as add_ticket_routes
+from console.app import add_console
 from dialogs.desk_context import Insight
 from dialogs.frontdesk import FrontDesk
 from dialogs.messages import t
@@ -136,6 +137,7 @@ def create_app(
     app[INSIGHT_BUFFER] = buffered
     app[INSIGHT_WORK] = build_insight_work(settings, engine, holder, adapter, clock)
     add_ticket_routes(app)
+    add_console(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
 

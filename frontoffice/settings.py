@@ -65,6 +65,40 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
         "Comma-separated Entra object ids or e-mail addresses of front-office admins: they may "
         "link any queue's channel and act on every queue's cards.",
     ),
+    "FRONTOFFICE_CONSOLE_SECRET": (
+        "(empty: random per start in local mode)",
+        "Key that signs the desk console's session cookies (`/desk/`); required in production. "
+        "Set it when several processes serve the console, so that they accept each other's cookies.",
+    ),
+    "FRONTOFFICE_DESK_STAFF": (
+        "(empty: none)",
+        "Comma-separated Entra object ids or e-mail addresses of phone and counter staff: they "
+        "use the desk console's search and ticket form.",
+    ),
+    "FRONTOFFICE_DESK_GROUPS": (
+        "(empty: none)",
+        "Comma-separated Entra group object ids whose members are desk staff (the id token's "
+        "`groups` claim; configure the app registration to emit it).",
+    ),
+    "FRONTOFFICE_CONSOLE_CLIENT_ID": (
+        "(`MicrosoftAppId`)",
+        "Entra app (client) id for the console's sign-in (OpenID Connect, code flow with PKCE).",
+    ),
+    "FRONTOFFICE_CONSOLE_CLIENT_SECRET": (
+        "(`MicrosoftAppPassword`)",
+        "Client secret for the console's sign-in.",
+    ),
+    "FRONTOFFICE_CONSOLE_AUTHORITY": (
+        "https://login.microsoftonline.com/organizations/v2.0",
+        "OpenID Connect issuer base for the console's sign-in (its "
+        "`/.well-known/openid-configuration` is read); a single-tenant app puts its tenant id "
+        "in place of `organizations`.",
+    ),
+    "FRONTOFFICE_CONSOLE_URL": (
+        "(empty: from the request)",
+        "Public base URL of the app (e.g. `https://frontoffice.example.org`) for the sign-in's "
+        "redirect URI `<url>/desk/auth/callback`.",
+    ),
     "FRONTOFFICE_OUTBOX_SECONDS": ("1", "How often due deliveries to back offices are sent."),
     "FRONTOFFICE_OUTBOX_RETRY_SECONDS": (
         "2",
@@ -228,6 +262,13 @@ class Settings:
     notify_burst: int = 10
     api_token: str = ""
     admins: frozenset[str] = field(default_factory=frozenset)  # Entra ids / e-mails, lower case
+    console_secret: str = ""
+    desk_staff: frozenset[str] = field(default_factory=frozenset)  # ids / e-mails, lower case
+    desk_groups: frozenset[str] = field(default_factory=frozenset)
+    console_client_id: str = ""  # empty: app_id
+    console_client_secret: str = ""  # empty: app_password
+    console_authority: str = "https://login.microsoftonline.com/organizations/v2.0"
+    console_url: str = ""
     outbox_seconds: float = 1.0
     outbox_max_attempts: int = 20
     outbox_retry_seconds: float = 2.0
@@ -311,6 +352,24 @@ class Settings:
             kwargs["api_token"] = v
         if (v := get("FRONTOFFICE_ADMINS")) is not None:
             kwargs["admins"] = frozenset(a.strip().lower() for a in v.split(",") if a.strip())
+        for name, attribute in (
+            ("FRONTOFFICE_DESK_STAFF", "desk_staff"),
+            ("FRONTOFFICE_DESK_GROUPS", "desk_groups"),
+        ):
+            if (v := get(name)) is not None:
+                kwargs[attribute] = frozenset(a.strip().lower() for a in v.split(",") if a.strip())
+        for name, attribute in (
+            ("FRONTOFFICE_CONSOLE_SECRET", "console_secret"),
+            ("FRONTOFFICE_CONSOLE_CLIENT_ID", "console_client_id"),
+            ("FRONTOFFICE_CONSOLE_CLIENT_SECRET", "console_client_secret"),
+            ("FRONTOFFICE_CONSOLE_AUTHORITY", "console_authority"),
+        ):
+            if (v := get(name)) is not None:
+                kwargs[attribute] = v
+        if (v := get("FRONTOFFICE_CONSOLE_URL")) is not None:
+            if not re.fullmatch(r"https?://[^/\s]+(/[^\s]*)?", v):
+                raise ConfigurationError(f"FRONTOFFICE_CONSOLE_URL must be an http(s) URL, not {v!r}")
+            kwargs["console_url"] = v.rstrip("/")
         for name, attribute in (
             ("FRONTOFFICE_OUTBOX_SECONDS", "outbox_seconds"),
             ("FRONTOFFICE_OUTBOX_LEASE_SECONDS", "outbox_lease_seconds"),

@@ -58,3 +58,10 @@ def test_core_packages_do_not_import_the_sdk_or_the_edges(
 def test_dialogs_do_not_import_the_sdk() -> None:
     loaded = _loaded_by("dialogs")
     assert not [m for m in loaded if m.startswith(("botbuilder", "botframework", "aiohttp"))]
+
+
+def test_the_console_does_not_import_the_sdk() -> None:
+    """The desk console is an edge of its own: it reaches tickets and knowledge through the
+    core and the decision pipeline, never through the Bot Framework SDK."""
+    loaded = _loaded_by("console")
+    assert not [m for m in loaded if m.startswith(("botbuilder", "botframework"))]

@@ -1,0 +1,9 @@
+"""The console's desk pages (being built)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+def add_routes(console: web.Application) -> None:
+    """Adds this area's routes to the console sub-application."""
