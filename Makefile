@@ -96,3 +96,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache manifest/node_modules
+
+# The desk console in Chromium (tests/test_console_browser.py): screenshots in build/console/.
+.PHONY: console
+console: install e2e/node_modules
+	$(BIN)/python -m pytest -q tests/test_console_browser.py

@@ -25,6 +25,7 @@ import contextlib
 import ctypes
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -103,6 +104,9 @@ def run_cluster(settings: Settings) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     workers: dict[int, subprocess.Popen[bytes]] = {}
+    # the workers sign and check the console's session cookies with one key, so that a
+    # request reaching another worker keeps its session (a random one if none is set)
+    console_secret = settings.console_secret or secrets.token_urlsafe(32)
     code = 0
     try:
         for index in range(1, settings.workers + 1):
@@ -113,6 +117,7 @@ def run_cluster(settings: Settings) -> int:
                 "FRONTOFFICE_PORT": str(port),
                 "FRONTOFFICE_WORKERS": "1",
                 "FRONTOFFICE_MIGRATE_ON_START": "false",
+                "FRONTOFFICE_CONSOLE_SECRET": console_secret,
                 WORKER_ENV: str(index),
             }
             workers[index] = subprocess.Popen(
