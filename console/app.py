@@ -26,8 +26,8 @@ from console import desk, lead, oidc, tickets
 from console.roles import DESK, QUEUE, ROLES, Identity
 from console.session import SESSION, SessionCodec, changed, is_changed, session
 from console.web import (
-    current_person,
     forbidden,
+    language,
     from_loopback,
     local_mode,
     render,
@@ -122,11 +122,10 @@ async def signin_page(request: web.Request) -> web.StreamResponse:
         return await oidc.begin(request, next_path)
     if not from_loopback(request):
         raise forbidden(request, "local")
-    queues = sorted(request.config_dict[KNOWLEDGE].current().knowledge.queues)
     return render(
         request,
         "signin.html",
-        {"next": next_path, "roles": ROLES, "queues": queues, "person": current_person(request)},
+        {"next": next_path, "roles": ROLES, "queues": _queue_names(request)},
     )
 
 
@@ -146,7 +145,7 @@ async def signin_local(request: web.Request) -> web.StreamResponse:
             {
                 "next": safe_next(str(form.get("next", ""))),
                 "roles": ROLES,
-                "queues": sorted(known),
+                "queues": _queue_names(request),
                 "error": "console.signin.incomplete",
             },
             status=422,
@@ -164,6 +163,13 @@ async def signin_local(request: web.Request) -> web.StreamResponse:
     )
     log.info("console sign-in (local)", extra={"role": role})
     raise web.HTTPSeeOther(safe_next(str(form.get("next", ""))))
+
+
+def _queue_names(request: web.Request) -> list[tuple[str, str]]:
+    """(id, name in the page's language) of every queue, by name."""
+    lang = language(request)
+    queues = request.config_dict[KNOWLEDGE].current().knowledge.queues
+    return sorted(((q, c.name.in_language(lang)) for q, c in queues.items()), key=lambda p: p[1])
 
 
 async def signout(request: web.Request) -> web.StreamResponse:
