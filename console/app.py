@@ -27,8 +27,8 @@ from console.roles import DESK, QUEUE, ROLES, Identity
 from console.session import SESSION, SessionCodec, changed, is_changed, session
 from console.web import (
     forbidden,
-    language,
     from_loopback,
+    language,
     local_mode,
     render,
     require,
