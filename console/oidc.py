@@ -120,8 +120,10 @@ async def callback(request: web.Request) -> web.StreamResponse:
     pending = _take_pending(request)
     next_path = safe_next(pending["next"]) if pending else "/desk/"
     given_state = request.query.get("state", "")
-    if pending is None or not given_state or not hmac.compare_digest(
-        pending["state"].encode(), given_state.encode()
+    if (
+        pending is None
+        or not given_state
+        or not hmac.compare_digest(pending["state"].encode(), given_state.encode())
     ):
         return _failed(request, SignInFailed("state", 400), next_path)
     error = request.query.get("error")

@@ -16,6 +16,8 @@ reason never carries a name, an e-mail address or a token.
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -32,10 +34,12 @@ from joserfc.errors import (
 )
 from joserfc.jwk import KeySet
 
+log = logging.getLogger(__name__)
 ALGORITHMS = ("RS256",)  # what Entra signs id tokens with
 LEEWAY_SECONDS = 120  # clock skew allowed on exp, nbf and iat
 METADATA_SECONDS = 24 * 3600  # metadata and keys are refetched after a day
 TIMEOUT = aiohttp.ClientTimeout(total=10)
+_ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")  # OAuth error codes are plain words
 
 
 class SignInFailed(Exception):
@@ -158,7 +162,13 @@ class Provider:
         if status >= 500:
             raise unreachable()
         if status != 200 or not isinstance(data, dict):
-            raise SignInFailed("refused", 400)  # the code, the verifier or our client
+            # the code, the verifier or our client (id, secret, redirect URI) was refused
+            error = str(data.get("error", "")) if isinstance(data, dict) else ""
+            log.info(
+                "console sign-in: the token endpoint refused",
+                extra={"status": status, "error": error if _ERROR_CODE.match(error) else "other"},
+            )
+            raise SignInFailed("refused", 400)
         token = data.get("id_token")
         if not isinstance(token, str) or not token:
             raise SignInFailed("token", 403)
