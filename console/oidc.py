@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import re
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -28,7 +27,7 @@ from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from bot.keys import SETTINGS
-from console.oidc_provider import Provider, SignInFailed
+from console.oidc_provider import OAUTH_ERROR, Provider, SignInFailed
 from console.roles import Identity
 from console.session import changed, session
 from console.web import render, safe_next, sign_in
@@ -40,7 +39,6 @@ CALLBACK = "/desk/auth/callback"
 PENDING = "oidc"  # the session's entry for a sign-in under way
 PENDING_SECONDS = 15 * 60  # time to finish signing in at the provider
 SCOPE = "openid profile email"
-_ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")  # OAuth error codes are plain words
 
 
 def _client(settings: Settings) -> tuple[str, str]:
@@ -128,7 +126,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
         return _failed(request, SignInFailed("state", 400), next_path)
     error = request.query.get("error")
     if error is not None:
-        code = error if _ERROR_CODE.match(error) else "other"
+        code = error if OAUTH_ERROR.match(error) else "other"
         log.info("console sign-in: the provider answered an error", extra={"error": code})
         return _failed(request, SignInFailed("provider", 400), next_path)
     code = request.query.get("code", "")

@@ -39,7 +39,7 @@ ALGORITHMS = ("RS256",)  # what Entra signs id tokens with
 LEEWAY_SECONDS = 120  # clock skew allowed on exp, nbf and iat
 METADATA_SECONDS = 24 * 3600  # metadata and keys are refetched after a day
 TIMEOUT = aiohttp.ClientTimeout(total=10)
-_ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")  # OAuth error codes are plain words
+OAUTH_ERROR = re.compile(r"^[a-z_]{1,40}$")  # OAuth error codes are plain words: loggable
 
 
 class SignInFailed(Exception):
@@ -166,7 +166,7 @@ class Provider:
             error = str(data.get("error", "")) if isinstance(data, dict) else ""
             log.info(
                 "console sign-in: the token endpoint refused",
-                extra={"status": status, "error": error if _ERROR_CODE.match(error) else "other"},
+                extra={"status": status, "error": error if OAUTH_ERROR.match(error) else "other"},
             )
             raise SignInFailed("refused", 400)
         token = data.get("id_token")

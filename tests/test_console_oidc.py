@@ -280,6 +280,19 @@ async def test_a_wrong_client_secret_is_refused_and_logged_as_such(
     assert "'error': 'invalid_client'" in logged(caplog) and "wrong" not in logged(caplog)
 
 
+async def test_a_sign_in_left_unfinished_too_long_is_refused(
+    browser: Browser, fake: FakeOpenID
+) -> None:
+    callback = await browser.at_provider(await browser.to_provider())
+    codec = URLSafeTimedSerializer(COOKIE_KEY, salt="frontoffice-desk-session")
+    data = codec.loads(browser.cookie)
+    data["oidc"]["at"] -= 16 * 60
+    browser.cookie = codec.dumps(data)
+    response = await browser.get(callback)
+    assert response.status == 400 and not await browser.signed_in()
+    assert fake.token_requests == []
+
+
 async def test_the_fake_provider_refuses_a_code_without_a_verifier(
     browser: Browser, fake: FakeOpenID
 ) -> None:
