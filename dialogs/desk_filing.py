@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from dialogs import cards, extract, intake
-from dialogs.desk_context import DeskBase, _Context, describe_duration
+from dialogs import cards, filing, intake
+from dialogs.desk_context import DeskBase, _Context
 from dialogs.messages import t
 from dialogs.replies import CardUpdate, Reply
 from servicedesk.errors import InputError
@@ -30,73 +30,29 @@ class TicketFiling(DeskBase):
 
     async def _known_problem(self, c: _Context) -> Ticket | None:
         """An open ticket for the same product at the same place, if there is one."""
-        location = c.state["values"].get("location")
-        if not location or location.get("text") or not location.get("building"):
-            return None
-        here = intake.location_from(location)
-        for ticket in await self._tickets.open_for_product(c.state["product"]):
-            where = ticket.fields.get("location")
-            if not isinstance(where, str):
-                continue
-            there = extract.parse_location(where, self._buildings(c), self._places(c))
-            if there is not None and here.same_place(there):
-                return ticket
-        return None
+        return await filing.known_problem(
+            self._tickets,
+            c.state["product"],
+            c.state["values"].get("location"),
+            self._buildings(c),
+            self._places(c),
+        )
 
     def _summary_card(self, c: _Context) -> dict[str, Any]:
-        language = c.language
-        product_id = c.state["product"]
-        knowledge = c.snapshot.knowledge
-        product = knowledge.products.get(product_id)
-        priority = c.state.get("priority") or (product.priority if product else None) or "P3"
-        values = c.state["values"]
-        facts = [
-            (t(language, f"field.{name}"), intake.describe(name, values[name], language))
-            for name in self._fields_of(c, product_id)
-            if name in values
-        ]
-        deadlines = self._tickets.preview_deadlines(priority)
-        sla = knowledge.sla_classes[priority]
-        zone = self._zone(c)
-        promise = [
-            (
-                t(language, "product.response"),
-                t(
-                    language,
-                    "summary.due",
-                    duration=describe_duration(language, sla.response),
-                    moment=intake.format_moment(deadlines.response_due.astimezone(zone), language),
-                ),
-            ),
-            (
-                t(language, "product.resolution"),
-                t(
-                    language,
-                    "summary.due",
-                    duration=describe_duration(language, sla.resolution),
-                    moment=intake.format_moment(deadlines.resolve_due.astimezone(zone), language),
-                ),
-            ),
-        ]
-        charge = (
-            product.charge.in_language(language)
-            if product and product.charge
-            else t(language, "product.charge_none")
+        found = filing.summary(
+            c.snapshot.knowledge,
+            self._tickets,
+            c.state["product"],
+            c.state["values"],
+            c.state.get("priority"),
+            c.language,
         )
-        if product and product.charge and values.get("cost_centre"):
-            charge = t(
-                language, "summary.charge_to", charge=charge, cost_centre=values["cost_centre"]
-            )
-        promise.append((t(language, "product.charge"), charge))
-        if product and product.charter:
-            promise.append((t(language, "product.charter"), product.charter.in_language(language)))
-        token = c.state["token"]
         return cards.summary_card(
-            language,
-            title=t(language, "summary.title", product=self._product_name(c, product_id)),
-            facts=facts,
-            promise=promise,
-            confirm={"token": token},
+            c.language,
+            title=found.title,
+            facts=found.facts,
+            promise=found.promise,
+            confirm={"token": c.state["token"]},
         )
 
     def _duplicate_card(self, c: _Context, ticket: Ticket) -> dict[str, Any]:
