@@ -22,7 +22,17 @@ from bot.channels import CHANNEL_WORK, build_channel_work
 from bot.downloads import DownloadPolicy
 from bot.http import healthz, messages, readyz
 from bot.insight import CHECK_SECONDS, FIRST_CHECK_SECONDS, INSIGHT_WORK, build_insight_work
-from bot.keys import ADAPTER, BOT, KNOWLEDGE, OUTBOX, SETTINGS, STORE_ENGINE, TICKET_STORE, TICKETS
+from bot.keys import (
+    ADAPTER,
+    BOT,
+    CLOCK,
+    KNOWLEDGE,
+    OUTBOX,
+    SETTINGS,
+    STORE_ENGINE,
+    TICKET_STORE,
+    TICKETS,
+)
 from bot.notify_scheduler import NOTIFICATIONS, NotificationWork, build_notifications
 from bot.teams_bot import FrontOfficeBot, to_activity
 from bot.ticket_api import add_routes as add_ticket_routes
@@ -51,7 +61,6 @@ from servicedesk.service import TicketService
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 10.0
 _BACKOFFICES_GIVEN = web.AppKey("backoffices_given", dict)
-_CLOCK = web.AppKey("clock", Clock)
 _NOTIFICATION_WORK = web.AppKey("notification_work", NotificationWork)
 INSIGHT_BUFFER = web.AppKey("insight_buffer", BufferedInsight)
 
@@ -133,7 +142,7 @@ def create_app(
     app[_NOTIFICATION_WORK] = notifications
     app[CHANNEL_WORK] = channel_work
     app[_BACKOFFICES_GIVEN] = backoffices or {}
-    app[_CLOCK] = clock
+    app[CLOCK] = clock
     app[INSIGHT_BUFFER] = buffered
     app[INSIGHT_WORK] = build_insight_work(settings, engine, holder, adapter, clock)
     add_ticket_routes(app)
@@ -207,7 +216,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     worker = OutboxWorker(
         app[TICKET_STORE],
         backoffices,
-        app[_CLOCK],
+        app[CLOCK],
         RetryPolicy(
             max_attempts=settings.outbox_max_attempts,
             base_seconds=settings.outbox_retry_seconds,
@@ -230,6 +239,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
                 )
             )
         )
+
     async def insight() -> None:  # the weekly card (admin channel) and the retention purge
         with contextlib.suppress(TimeoutError):  # not in the busy first minute
             await asyncio.wait_for(stop.wait(), FIRST_CHECK_SECONDS)
