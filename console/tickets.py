@@ -177,7 +177,7 @@ async def _draw(
     status: int = 200,
     verb: str = "",
     values: dict[str, str] | None = None,
-    **notice_values: object,
+    notice_values: dict[str, object] | None = None,
 ) -> web.Response:
     texts = _texts(request)
     service = request.config_dict[TICKETS]
@@ -194,7 +194,7 @@ async def _draw(
         "trail": trail(ticket, texts),
         "verbs": verbs,
         "other_queues": [(q, n) for q, n in texts.queues() if q != ticket.queue],
-        "notice": (notice[0], texts.t(notice[1], **notice_values)) if notice else None,
+        "notice": (notice[0], texts.t(notice[1], **(notice_values or {}))) if notice else None,
         "open_verb": verb,
         "values": {name: (values or {}).get(name, "") for name in INPUTS},
         "desk_only": bool(verbs) and not person.may_act(ticket.queue),
@@ -242,7 +242,7 @@ async def ticket_act(request: web.Request) -> web.StreamResponse:
             ticket,
             ("error", "queue.notice.not_allowed"),
             422,
-            status=texts.status(ticket.status).lower(),
+            notice_values={"status": texts.status(ticket.status).lower()},
         )
     except MissingInformation:
         return await _refused(request, person, ticket, verb, values, queue_steps.missing_key(verb))
