@@ -121,12 +121,8 @@ def _conditions(chosen: TicketFilter, now: datetime) -> list[Any]:
         where.append(sa.or_(*matches))
     if chosen.sla:
         where.append(tickets.c.status.not_in(_DONE))
-        response_breached = sa.and_(
-            tickets.c.responded_at.is_(None), tickets.c.response_due <= now
-        )
-        resolution_breached = sa.and_(
-            tickets.c.resolved_at.is_(None), tickets.c.resolve_due <= now
-        )
+        response_breached = sa.and_(tickets.c.responded_at.is_(None), tickets.c.response_due <= now)
+        resolution_breached = sa.and_(tickets.c.resolved_at.is_(None), tickets.c.resolve_due <= now)
         breached = sa.or_(response_breached, resolution_breached)
         where.append(breached if chosen.sla == "breached" else sa.not_(breached))
     return where
