@@ -61,6 +61,7 @@ from servicedesk.service import TicketService
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 10.0
 _BACKOFFICES_GIVEN = web.AppKey("backoffices_given", dict)
+_CLOCK = CLOCK
 _NOTIFICATION_WORK = web.AppKey("notification_work", NotificationWork)
 INSIGHT_BUFFER = web.AppKey("insight_buffer", BufferedInsight)
 
@@ -142,7 +143,7 @@ def create_app(
     app[_NOTIFICATION_WORK] = notifications
     app[CHANNEL_WORK] = channel_work
     app[_BACKOFFICES_GIVEN] = backoffices or {}
-    app[CLOCK] = clock
+    app[_CLOCK] = clock
     app[INSIGHT_BUFFER] = buffered
     app[INSIGHT_WORK] = build_insight_work(settings, engine, holder, adapter, clock)
     add_ticket_routes(app)
@@ -216,7 +217,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     worker = OutboxWorker(
         app[TICKET_STORE],
         backoffices,
-        app[CLOCK],
+        app[_CLOCK],
         RetryPolicy(
             max_attempts=settings.outbox_max_attempts,
             base_seconds=settings.outbox_retry_seconds,
@@ -239,7 +240,6 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
                 )
             )
         )
-
     async def insight() -> None:  # the weekly card (admin channel) and the retention purge
         with contextlib.suppress(TimeoutError):  # not in the busy first minute
             await asyncio.wait_for(stop.wait(), FIRST_CHECK_SECONDS)
