@@ -15,9 +15,8 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from botbuilder.core import TurnContext
@@ -30,7 +29,7 @@ from backoffice_adapter.builtin import BuiltinBackOffice
 from bot.channel_cards import POST_TIMEOUT_SECONDS, CardPainter, TeamsTicketCards
 from bot.insight import ADMIN_CHANNEL
 from bot.references import reference_from
-from dialogs import queue_cards
+from dialogs import queue_cards, queue_steps
 from dialogs.messages import t
 from dialogs.queue_cards import Viewer, error_card
 from frontoffice.settings import Settings
@@ -42,14 +41,8 @@ from servicedesk.errors import StoreError
 from servicedesk.persistence.channel_store import SqlChannelStore, channel_of
 from servicedesk.persistence.conversation_store import SqlConversationStore
 from servicedesk.persistence.ticket_store import ConcurrentUpdate
-from servicedesk.service import Step, TicketService, UnknownTicket
-from servicedesk.tickets import (
-    Actor,
-    EventType,
-    IllegalTransition,
-    MissingInformation,
-    Ticket,
-)
+from servicedesk.service import TicketService, UnknownTicket
+from servicedesk.tickets import Actor, IllegalTransition, MissingInformation, Ticket
 
 log = logging.getLogger(__name__)
 ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -101,13 +94,15 @@ class _ActionData(BaseModel):
     reassign_queue: str = Field(default="", max_length=64)
     reassign_reason: str = Field(default="", max_length=2000)
 
-
-class _Refused(Exception):
-    """A click that is missing what its step needs; carries the catalogue key to show."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+    def inputs(self) -> queue_steps.StepInputs:
+        return queue_steps.StepInputs(
+            progress_note=self.progress_note,
+            delay_reason=self.delay_reason,
+            delay_date=self.delay_date,
+            resolve_note=self.resolve_note,
+            reassign_queue=self.reassign_queue,
+            reassign_reason=self.reassign_reason,
+        )
 
 
 def _language(locale: str | None, default: str = "nl") -> str:
@@ -141,13 +136,11 @@ class QueueChannels:
             "help": self._help,
             "hulp": self._help,
         }
-        self._steps: dict[str, Callable[[_ActionData, Ticket, Actor], Step]] = {
-            queue_cards.TAKE: lambda d, tk, a: Step("take", a),
-            queue_cards.PROGRESS: self._progress,
-            queue_cards.DELAY: self._delay,
-            queue_cards.RESOLVE: self._resolve,
-            queue_cards.REASSIGN: self._reassign,
-            queue_cards.REOPEN: lambda d, tk, a: Step("reopen", a),
+        # the verbs a card sends (``ticket.take``) and the shared steps they make
+        self._steps: dict[str, str] = {
+            verb: verb.removeprefix(queue_cards.VERB_PREFIX)
+            for verb in queue_cards.VERBS
+            if verb.removeprefix(queue_cards.VERB_PREFIX) in queue_steps.STEPS
         }
 
     def use_backoffices(self, backoffices: Mapping[str, BackOffice]) -> None:
@@ -345,8 +338,8 @@ class QueueChannels:
 
         if verb == queue_cards.REFRESH:
             return answer(ticket), "refreshed"
-        make_step = self._steps.get(verb)
-        if make_step is None or request.version is None:
+        step_verb = self._steps.get(verb)
+        if step_verb is None or request.version is None:
             return answer(ticket, t(language, "queue.notice.bad_action"), "attention"), "unknown"
         if not may:
             names = self._painter.queue_names(language)
@@ -354,22 +347,28 @@ class QueueChannels:
                 language, "queue.notice.not_your_queue", queue=names.get(ticket.queue, ticket.queue)
             )
             return answer(ticket, notice, "attention"), "forbidden"
-        if not _current(request, ticket):
-            return self._stale(ticket, verb, who, language, answer)
+        if not queue_steps.is_current(request.version, request.events, ticket):
+            return self._stale(ticket, step_verb, who, language, answer)
         try:
-            step = make_step(request, ticket, who.actor)
+            step = queue_steps.make_step(
+                step_verb,
+                request.inputs(),
+                ticket,
+                who.actor,
+                self._holder.current().knowledge,
+            )
             updated = await self._tickets.act(ticket.number, step, expected_version=ticket.version)
-        except _Refused as refused:
+        except queue_steps.Refused as refused:
             return answer(ticket, t(language, refused.key)), "incomplete"
         except ConcurrentUpdate:
-            return self._stale(await self._tickets.get(ticket.number), verb, who, language, answer)
+            return self._stale(
+                await self._tickets.get(ticket.number), step_verb, who, language, answer
+            )
         except IllegalTransition:
             status = t(language, f"queue.status.{ticket.status.value}").lower()
             return answer(ticket, t(language, "queue.notice.not_allowed", status=status)), "illegal"
         except MissingInformation:
-            return answer(
-                ticket, t(language, _MISSING.get(verb, "queue.notice.missing_note"))
-            ), "incomplete"
+            return answer(ticket, t(language, queue_steps.missing_key(step_verb))), "incomplete"
         return answer(updated), "done"
 
     def _stale(
@@ -382,76 +381,9 @@ class QueueChannels:
     ) -> tuple[dict[str, Any], str]:
         """The card was out of date. The same person's second click (a double click) gets
         the current card quietly; anyone else learns that someone was first."""
-        last = next((e for e in reversed(ticket.events) if e.type is not EventType.DELIVERED), None)
-        if (
-            last is not None
-            and last.actor.id == who.actor.id
-            and last.type in _DONE_BY.get(verb, ())
-        ):
+        if queue_steps.repeated(verb, ticket, who.actor.id):
             return answer(ticket), "repeated"
         return answer(ticket, t(language, "queue.notice.moved_on")), "stale"
-
-    # -- steps from card inputs ---------------------------------------------------------
-
-    @staticmethod
-    def _progress(data: _ActionData, ticket: Ticket, actor: Actor) -> Step:
-        if not data.progress_note.strip():
-            raise _Refused("queue.notice.missing_note")
-        return Step("progress", actor, note=data.progress_note.strip())
-
-    @staticmethod
-    def _resolve(data: _ActionData, ticket: Ticket, actor: Actor) -> Step:
-        if not data.resolve_note.strip():
-            raise _Refused("queue.notice.missing_note")
-        return Step("resolve", actor, note=data.resolve_note.strip())
-
-    def _delay(self, data: _ActionData, ticket: Ticket, actor: Actor) -> Step:
-        organisation = self._holder.current().knowledge.organisation
-        try:
-            day = date.fromisoformat(data.delay_date.strip()[:10])
-        except ValueError:
-            raise _Refused("queue.notice.missing_delay") from None
-        if not data.delay_reason.strip():
-            raise _Refused("queue.notice.missing_delay")
-        close = time.fromisoformat(organisation.business_hours.close)
-        expected = datetime.combine(day, close, tzinfo=ZoneInfo(organisation.timezone))
-        return Step("delay", actor, reason=data.delay_reason.strip(), expected=expected)
-
-    def _reassign(self, data: _ActionData, ticket: Ticket, actor: Actor) -> Step:
-        queue = data.reassign_queue.strip()
-        known = self._holder.current().knowledge.queues
-        if queue not in known or queue == ticket.queue or not data.reassign_reason.strip():
-            raise _Refused("queue.notice.missing_reassign")
-        return Step("reassign", actor, reason=data.reassign_reason.strip(), queue=queue)
-
-
-def _current(request: _ActionData, ticket: Ticket) -> bool:
-    """Whether the clicked card showed the ticket as it is: the same version, or only
-    bookkeeping since (the outbox records 'delivered' after the card was posted)."""
-    if request.version == ticket.version:
-        return True
-    seen = request.events
-    return (
-        request.version is not None
-        and request.version < ticket.version
-        and seen is not None
-        and seen <= len(ticket.events)
-        and all(e.type is EventType.DELIVERED for e in ticket.events[seen:])
-    )
-
-
-_DONE_BY: dict[str, tuple[EventType, ...]] = {
-    queue_cards.TAKE: (EventType.ASSIGNED,),
-    queue_cards.PROGRESS: (EventType.PROGRESS,),
-    queue_cards.DELAY: (EventType.DELAYED,),
-    queue_cards.RESOLVE: (EventType.RESOLVED,),
-    queue_cards.REASSIGN: (EventType.REASSIGNED,),
-    queue_cards.REOPEN: (EventType.REOPENED,),
-}
-_MISSING = {
-    queue_cards.DELAY: "queue.notice.missing_delay",
-    queue_cards.REASSIGN: "queue.notice.missing_reassign",
-}
 
 
 def _verb_for_log(verb: str) -> str:

@@ -515,25 +515,30 @@ class SqlTicketStore(SqlStore):
                 .order_by(ticket_events.c.seq)
             )
         ]
-        return Ticket(
-            number=row.number,
-            requester=Requester(
-                row.requester_id, row.requester_name, row.requester_email, row.requester_language
-            ),
-            product_id=row.product_id,
-            queue=row.queue,
-            kwis=row.kwis,
-            priority=row.priority,
-            channel=Channel(row.channel),
-            fields=dict(row.fields or {}),
-            charge=row.charge,
-            created_at=as_utc(row.created_at),
-            deadlines=Deadlines(as_utc(row.response_due), as_utc(row.resolve_due)),
-            status=Status(row.status),
-            assignee=Actor(row.assignee_id, row.assignee_name or "") if row.assignee_id else None,
-            expected_at=as_utc(row.expected_at),
-            responded_at=as_utc(row.responded_at),
-            resolved_at=as_utc(row.resolved_at),
-            events=events,
-            version=row.version,
-        )
+        return ticket_from_row(row, events)
+
+
+def ticket_from_row(row: Row[Any], events: list[Event]) -> Ticket:
+    """A ticket from its ``tickets`` row and its events (none for a list's summary)."""
+    return Ticket(
+        number=row.number,
+        requester=Requester(
+            row.requester_id, row.requester_name, row.requester_email, row.requester_language
+        ),
+        product_id=row.product_id,
+        queue=row.queue,
+        kwis=row.kwis,
+        priority=row.priority,
+        channel=Channel(row.channel),
+        fields=dict(row.fields or {}),
+        charge=row.charge,
+        created_at=as_utc(row.created_at),
+        deadlines=Deadlines(as_utc(row.response_due), as_utc(row.resolve_due)),
+        status=Status(row.status),
+        assignee=Actor(row.assignee_id, row.assignee_name or "") if row.assignee_id else None,
+        expected_at=as_utc(row.expected_at),
+        responded_at=as_utc(row.responded_at),
+        resolved_at=as_utc(row.resolved_at),
+        events=events,
+        version=row.version,
+    )
