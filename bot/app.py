@@ -22,7 +22,17 @@ from bot.channels import CHANNEL_WORK, build_channel_work
 from bot.downloads import DownloadPolicy
 from bot.http import healthz, messages, readyz
 from bot.insight import CHECK_SECONDS, FIRST_CHECK_SECONDS, INSIGHT_WORK, build_insight_work
-from bot.keys import ADAPTER, BOT, KNOWLEDGE, OUTBOX, SETTINGS, STORE_ENGINE, TICKET_STORE, TICKETS
+from bot.keys import (
+    ADAPTER,
+    BOT,
+    CLOCK,
+    KNOWLEDGE,
+    OUTBOX,
+    SETTINGS,
+    STORE_ENGINE,
+    TICKET_STORE,
+    TICKETS,
+)
 from bot.notify_scheduler import NOTIFICATIONS, NotificationWork, build_notifications
 from bot.teams_bot import FrontOfficeBot, to_activity
 from bot.ticket_api import add_routes as add_ticket_routes
@@ -51,7 +61,7 @@ from servicedesk.service import TicketService
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 10.0
 _BACKOFFICES_GIVEN = web.AppKey("backoffices_given", dict)
-_CLOCK = web.AppKey("clock", Clock)
+_CLOCK = CLOCK  # public in bot.keys (the console reads it)
 _NOTIFICATION_WORK = web.AppKey("notification_work", NotificationWork)
 INSIGHT_BUFFER = web.AppKey("insight_buffer", BufferedInsight)
 
@@ -230,6 +240,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
                 )
             )
         )
+
     async def insight() -> None:  # the weekly card (admin channel) and the retention purge
         with contextlib.suppress(TimeoutError):  # not in the busy first minute
             await asyncio.wait_for(stop.wait(), FIRST_CHECK_SECONDS)

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from frontoffice.settings import Settings
 from knowledge.reload import KnowledgeHolder
+from servicedesk.clock import Clock
 from servicedesk.outbox import OutboxWorker
 from servicedesk.persistence.ticket_store import SqlTicketStore
 from servicedesk.service import TicketService
@@ -26,3 +27,4 @@ BOT: web.AppKey[FrontOfficeBot] = web.AppKey("bot")
 TICKETS = web.AppKey("tickets", TicketService)
 TICKET_STORE = web.AppKey("ticket_store", SqlTicketStore)
 OUTBOX = web.AppKey("outbox", OutboxWorker)
+CLOCK = web.AppKey("clock", Clock)
