@@ -91,8 +91,8 @@ def _target(knowledge: Knowledge, edit: Edit, text: str) -> tuple[list[str | int
             raise EditRefused("console.lead.edit.no_synonyms")
         return ["synonyms", edit.language], text
     if edit.kind == FAQ_QUESTION:
-        for index, entry in enumerate(product.faq):
-            if entry.id == edit.faq_id:
+        for index, existing in enumerate(product.faq):
+            if existing.id == edit.faq_id:
                 return ["faq", index, "questions", edit.language], text
         raise EditRefused("console.lead.edit.unknown_faq")
     other = "en" if edit.language == "nl" else "nl"
