@@ -33,6 +33,7 @@ from servicedesk.persistence.database import (
     notifications,
     outbox,
     questions,
+    tickets,
 )
 from servicedesk.persistence.privacy import ANONYMOUS, SqlPrivacy
 from servicedesk.persistence.ticket_store import SqlTicketStore
@@ -75,7 +76,11 @@ async def _ticket_with_jobs(engine: Engine) -> tuple[str, int, int]:
         a_lift_ticket(at, requester=Requester("aad-1"), deadlines=Deadlines(at, at)), "builtin"
     )
     with engine.begin() as connection:
-        job = connection.execute(sa.select(outbox.c.id, outbox.c.ticket_id)).one()
+        job = connection.execute(
+            sa.select(outbox.c.id, outbox.c.ticket_id)
+            .join(tickets, tickets.c.id == outbox.c.ticket_id)
+            .where(tickets.c.number == ticket.number)
+        ).one()
         connection.execute(
             outbox.update()
             .where(outbox.c.id == job.id)
