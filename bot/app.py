@@ -61,7 +61,7 @@ from servicedesk.service import TicketService
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 10.0
 _BACKOFFICES_GIVEN = web.AppKey("backoffices_given", dict)
-_CLOCK = CLOCK  # public in bot.keys (the console reads it)
+_CLOCK = CLOCK
 _NOTIFICATION_WORK = web.AppKey("notification_work", NotificationWork)
 INSIGHT_BUFFER = web.AppKey("insight_buffer", BufferedInsight)
 
@@ -240,7 +240,6 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
                 )
             )
         )
-
     async def insight() -> None:  # the weekly card (admin channel) and the retention purge
         with contextlib.suppress(TimeoutError):  # not in the busy first minute
             await asyncio.wait_for(stop.wait(), FIRST_CHECK_SECONDS)
