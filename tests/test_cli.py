@@ -55,7 +55,7 @@ def test_migrate_creates_the_database(tmp_path: Path) -> None:
     database = tmp_path / "sub" / "fo.db"
     result = _run("migrate", "--db", f"sqlite:///{database}")
     assert result.returncode == 0, result.stderr
-    assert "revision 0008" in result.stdout
+    assert "revision 0009" in result.stdout
     assert database.exists()
 
 

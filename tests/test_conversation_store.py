@@ -93,8 +93,8 @@ async def test_an_unknown_conversation_is_none(store: SqlConversationStore) -> N
 
 
 def test_migrations_create_the_schema_and_are_idempotent(db_url: str) -> None:
-    assert migrate(db_url) == "0008"
-    assert migrate(db_url) == "0008"
+    assert migrate(db_url) == "0009"
+    assert migrate(db_url) == "0009"
     engine = create_engine(db_url)
     try:
         tables = set(sa.inspect(engine).get_table_names())

@@ -279,6 +279,21 @@ send_budget = sa.Table(
     sa.Column("lead", sa.Double, nullable=False),
 )
 
+# Knowledge edits made on the desk console (migration 0009): who added which phrasing or
+# FAQ question to which product file, and when. Text and actor go in the retention purge.
+knowledge_edits = sa.Table(
+    "knowledge_edits",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("actor_id", sa.String(256), nullable=False),
+    sa.Column("actor_name", sa.String(256), nullable=False),
+    sa.Column("file", sa.String(512), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # phrasing | faq_question | faq_new
+    sa.Column("product", sa.String(128), nullable=False),
+    sa.Column("text", sa.Text),
+)
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 

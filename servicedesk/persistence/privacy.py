@@ -16,7 +16,8 @@ or cancelled) and was last changed before ``cutoff``:
   a back office's answer).
 
 Outside tickets: dialog state older than ``cutoff`` is deleted, and the question and
-FAQ-vote texts kept for admins are emptied. Product, queue, priority, channel, status,
+FAQ-vote texts kept for admins are emptied, and so are the text and the actor of
+the knowledge edits made on the desk console. Product, queue, priority, channel, status,
 the times and deadlines stay, so every figure of a report is the same after a purge.
 
 ``dry_run=True`` counts what would go and changes nothing.
@@ -36,6 +37,7 @@ from servicedesk.persistence.base import SqlStore
 from servicedesk.persistence.database import (
     dialogs,
     faq_votes,
+    knowledge_edits,
     outbox,
     questions,
     ticket_events,
@@ -65,6 +67,7 @@ class PurgeSummary:
     dialogs: int = 0
     question_texts: int = 0
     vote_texts: int = 0
+    knowledge_edits: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -110,6 +113,7 @@ class SqlPrivacy(SqlStore):
         stale_dialogs = dialogs.c.updated_at < cutoff
         question_texts = sa.and_(questions.c.at < cutoff, questions.c.text.is_not(None))
         vote_texts = sa.and_(faq_votes.c.at < cutoff, faq_votes.c.text.is_not(None))
+        old_edits = sa.and_(knowledge_edits.c.at < cutoff, knowledge_edits.c.actor_id != ANONYMOUS)
         summary = PurgeSummary(
             tickets=len(ids),
             events=events,
@@ -118,6 +122,7 @@ class SqlPrivacy(SqlStore):
             dialogs=self._count_where(connection, dialogs, stale_dialogs),
             question_texts=self._count_where(connection, questions, question_texts),
             vote_texts=self._count_where(connection, faq_votes, vote_texts),
+            knowledge_edits=self._count_where(connection, knowledge_edits, old_edits),
         )
         if dry_run:
             return summary
@@ -168,6 +173,11 @@ class SqlPrivacy(SqlStore):
         connection.execute(dialogs.delete().where(stale_dialogs))
         connection.execute(questions.update().where(question_texts).values(text=None))
         connection.execute(faq_votes.update().where(vote_texts).values(text=None))
+        connection.execute(
+            knowledge_edits.update()
+            .where(old_edits)
+            .values(text=None, actor_id=ANONYMOUS, actor_name="")
+        )
         return summary
 
     @staticmethod
