@@ -134,7 +134,9 @@ async def retry(request: web.Request) -> web.StreamResponse:
     except ValueError:
         return await _deliveries_page(request, error="console.lead.retry.bad", status=400)
     if what == "outbox":
-        done = await request.config_dict[TICKET_STORE].requeue(row_id)
+        done = await request.config_dict[TICKET_STORE].requeue(
+            row_id, request.config_dict[CLOCK].now()
+        )
     elif what == "notification":
         done = await notification_store(request).requeue(row_id)
     else:

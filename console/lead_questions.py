@@ -122,7 +122,7 @@ async def questions_page(request: web.Request) -> web.StreamResponse:
     require(request, "admin")
     snapshot = request.config_dict[KNOWLEDGE].current()
     try:
-        period = period_of(request, snapshot)
+        period = period_of(request, snapshot, up_to_today=True)
     except InputError as exc:
         return bad_window(request, "lead_questions.html", exc)
     return await _page(request, period)

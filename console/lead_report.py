@@ -43,16 +43,24 @@ class Period:
 
 
 def period_of(
-    request: web.Request, snapshot: Snapshot, fields: Mapping[str, Any] | None = None
+    request: web.Request,
+    snapshot: Snapshot,
+    fields: Mapping[str, Any] | None = None,
+    *,
+    up_to_today: bool = False,
 ) -> Period:
     """The window of ``?from=&to=`` (or those ``fields`` of a form), YYYY-MM-DD, by
-    default the last 4 ISO weeks; ``InputError`` for a bad date or a window that ends
-    before it starts."""
+    default the last 4 full ISO weeks, as ``frontoffice report`` (``up_to_today``: this
+    week so far and the three before it, for questions to teach while they are fresh);
+    ``InputError`` for a bad date or a window that ends before it starts."""
     timezone = reporting.timezone_of(snapshot)
     today = request.config_dict[CLOCK].now().astimezone(timezone).date()
     given = request.query if fields is None else fields
     start = str(given.get("from", "")).strip() or None
     end = str(given.get("to", "")).strip() or None
+    if up_to_today and start is None and end is None:
+        start = (today - timedelta(days=today.weekday(), weeks=3)).isoformat()
+        end = today.isoformat()
     window = reporting.parse_window(start, end, today, timezone)
     first = window.start.astimezone(timezone).date()
     last = (window.end - timedelta(microseconds=1)).astimezone(timezone).date()

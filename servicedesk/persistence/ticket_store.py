@@ -416,8 +416,9 @@ class SqlTicketStore(SqlStore):
 
         await self._run(work)
 
-    async def requeue(self, job_id: int) -> bool:
-        """Put a failed job back in line (after an admin fixed the cause); False if not failed."""
+    async def requeue(self, job_id: int, now: datetime | None = None) -> bool:
+        """Put a failed job back in line (after an admin fixed the cause), due ``now`` (the
+        app's clock; the wall clock when not given); False if it was not failed."""
 
         def work() -> bool:
             with self._engine.begin() as connection:
@@ -428,7 +429,7 @@ class SqlTicketStore(SqlStore):
                         state="pending",
                         attempts=0,
                         claimed_until=None,
-                        next_attempt_at=datetime.now(UTC),
+                        next_attempt_at=now or datetime.now(UTC),
                     )
                 )
                 return result.rowcount == 1
