@@ -21,7 +21,9 @@ from bot.notify_scheduler import NOTIFICATIONS
 from dialogs.messages import t
 from servicedesk.clock import FixedClock
 from servicedesk.persistence.database import questions
+from servicedesk.persistence.database import tickets as tickets_table
 from servicedesk.persistence.people import SqlPeople
+from servicedesk.persistence.privacy import ANONYMOUS
 from servicedesk.service import NewTicket, TicketService
 from servicedesk.tickets import Channel, EventType, Requester, Ticket
 from tests.chat import Chat, said
@@ -275,6 +277,27 @@ async def test_the_caller_is_found_by_a_fragment_of_their_name(desk: Desk) -> No
     assert status == 200 and "Ada Lovelace" in page
     people = SqlPeople(desk.client.server.app[STORE_ENGINE])
     assert [p.id for p in await people.find("%%")] == []  # wildcards are plain characters
+
+
+async def test_people_forgotten_by_the_retention_purge_are_not_offered_as_callers(
+    desk: Desk,
+) -> None:
+    ticket = await desk.tickets.create(
+        NewTicket(
+            LEAK,
+            Requester("aad-old", "Oud Gediende", "oud@example.org"),
+            Channel.PHONE,
+            {"location": "Stadskantoor, kamer 2.14", "description": "Lekkage"},
+        )
+    )
+    engine = desk.client.server.app[STORE_ENGINE]
+    with engine.begin() as connection:  # what SqlPrivacy.purge leaves of a requester
+        connection.execute(
+            tickets_table.update()
+            .where(tickets_table.c.number == ticket.number)
+            .values(requester_id=ANONYMOUS, requester_name=ANONYMOUS, requester_email=ANONYMOUS)
+        )
+    assert await SqlPeople(engine).find("anonym") == []
 
 
 # -- roles and CSRF ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from servicedesk.conversations import ConversationKind
 from servicedesk.persistence.base import SqlStore
 from servicedesk.persistence.database import conversations, ticket_followers, tickets
+from servicedesk.persistence.privacy import ANONYMOUS
 
 LIMIT = 20
 MIN_FRAGMENT = 2  # a single letter finds half the organisation
@@ -60,6 +61,7 @@ class SqlPeople(SqlStore):
                         sa.func.max(t.created_at).label("seen"),
                     )
                     .where(
+                        t.requester_id != ANONYMOUS,  # forgotten after the retention period
                         sa.or_(
                             sa.func.lower(t.requester_name).like(pattern, escape="\\"),
                             sa.func.lower(t.requester_email).like(pattern, escape="\\"),
