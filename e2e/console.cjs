@@ -13,6 +13,7 @@
 //   {"press": "<selector>", "key": "Enter"}         a key (the keyboard path)
 //   {"text": "<selector>"}                           answer {"text": innerText}
 //   {"shot": "name"}                                 full-page <outdir>/name.png
+//   {"viewport": [820, 1180]}                        resize the page (a tablet upright)
 //   {"quit": true}
 // Every answer carries "url" and, on failure, "error" (the page's text for context).
 // Chromium is /usr/bin/chromium (CHROMIUM overrides). Nothing is fetched from elsewhere.
@@ -74,6 +75,11 @@ async function main() {
         await page.waitForLoadState("load");
       } else if (step.text) {
         answer.text = await page.innerText(step.text);
+      } else if (step.viewport) {
+        await page.setViewportSize({ width: step.viewport[0], height: step.viewport[1] });
+        answer.overflow = await page.evaluate(
+          () => document.documentElement.scrollWidth > document.documentElement.clientWidth,
+        );
       } else if (step.shot) {
         const file = path.join(outdir, `${step.shot}.png`);
         await page.screenshot({ path: file, fullPage: true, animations: "disabled" });

@@ -180,6 +180,10 @@ async def test_the_desk_files_a_ticket_for_a_caller_and_both_teams_sides_hear_of
     page = await browser.text()
     assert "Lekkage" in page
     await browser.shot("desk-search")
+    tablet = await browser.step(viewport=[820, 1180])  # an iPad Air upright
+    assert not tablet["overflow"], "the page scrolls sideways on a tablet"
+    await browser.shot("desk-search-tablet")
+    await browser.step(viewport=[1280, 860])
     await browser.click("a.button.primary[href*='/desk/file/storing.lekkage']")
     await browser.fill("#caller_q", "verbeek")
     await browser.click("button[name=step][value=lookup]")
@@ -216,6 +220,13 @@ async def test_the_desk_files_a_ticket_for_a_caller_and_both_teams_sides_hear_of
     page = await browser.text()
     assert "Dana de Balie" in page  # the trail names who registered it
     await browser.shot("ticket")
+    await browser.goto(f"{stage.base}/desk/tickets")
+    await browser.shot("tickets")
+    for path in ("/desk/tickets", f"/desk/tickets/{number}", "/desk/file/storing.lekkage"):
+        await browser.goto(stage.base + path)
+        tablet = await browser.step(viewport=[820, 1180])
+        assert not tablet["overflow"], f"{path} scrolls sideways on a tablet"
+        await browser.step(viewport=[1280, 860])
 
 
 def employee_says(stage: Stage, text: str) -> dict[str, Any]:
@@ -304,3 +315,13 @@ async def test_the_lead_retries_a_failed_delivery_and_teaches_the_bot_a_question
     page = await browser.text()
     assert "Lotte Leider" in page
     await browser.shot("ticket-taken")
+    for path in (
+        "/desk/lead",
+        "/desk/lead/deliveries",
+        "/desk/lead/report",
+        "/desk/lead/questions",
+    ):
+        await browser.goto(stage.base + path)
+        tablet = await browser.step(viewport=[820, 1180])
+        assert not tablet["overflow"], f"{path} scrolls sideways on a tablet"
+        await browser.step(viewport=[1280, 860])
