@@ -93,6 +93,7 @@ bench: install
 	$(BIN)/python bench/bench_turn.py
 	$(BIN)/python bench/bench_notify.py
 	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_console.py
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache manifest/node_modules

@@ -9,7 +9,8 @@ records the problems for the log and ``/readyz``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,6 +43,30 @@ def build_snapshot(folder: Path) -> Snapshot:
     return Snapshot(knowledge, Matcher(knowledge), datetime.now(UTC))
 
 
+_BUILT: dict[tuple[str, tuple[tuple[str, int, int], ...]], Snapshot] = {}
+_BUILT_LOCK = threading.Lock()
+_BUILT_KEEP = 4
+
+
+def _snapshot_of(folder: Path, seen: tuple[tuple[str, int, int], ...]) -> Snapshot:
+    """The snapshot of ``folder`` as it was when ``seen`` was taken, built once per process:
+    several apps in one process (the tests, ``frontoffice eval``) reading the same unchanged
+    folder share one knowledge and matcher (both are read-only once built) instead of
+    spending half a second each. An edit changes the fingerprint, and so the key."""
+    key = (str(folder.resolve()), seen)
+    with _BUILT_LOCK:
+        built = _BUILT.get(key)
+    if built is not None:
+        return replace(built, loaded_at=datetime.now(UTC))
+    snapshot = build_snapshot(folder)
+    if fingerprint(folder) == seen:  # not edited while it was being read
+        with _BUILT_LOCK:
+            while len(_BUILT) >= _BUILT_KEEP:
+                _BUILT.pop(next(iter(_BUILT)))
+            _BUILT[key] = snapshot
+    return snapshot
+
+
 class KnowledgeHolder:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -53,7 +78,7 @@ class KnowledgeHolder:
     def load(self) -> Snapshot:
         """First load: raises ``KnowledgeError`` when the folder is invalid."""
         seen = fingerprint(self.folder)
-        snapshot = build_snapshot(self.folder)
+        snapshot = _snapshot_of(self.folder, seen)
         self._snapshot, self._seen = snapshot, seen
         log.info("knowledge loaded", extra={"products": len(snapshot.knowledge.products)})
         return snapshot
@@ -76,7 +101,7 @@ class KnowledgeHolder:
             return False
         self._seen = seen
         try:
-            snapshot = build_snapshot(self.folder)
+            snapshot = _snapshot_of(self.folder, seen)
         except KnowledgeError as exc:
             self._problems = tuple(exc.problems)
             self._failed_at = datetime.now(UTC)
