@@ -25,6 +25,7 @@ from bot.keys import KNOWLEDGE, SETTINGS
 from console import desk, lead, oidc, tickets
 from console.roles import DESK, QUEUE, ROLES, Identity
 from console.session import SESSION, SessionCodec, changed, is_changed, session
+from console.tickets_view import Texts
 from console.web import (
     forbidden,
     from_loopback,
@@ -167,9 +168,7 @@ async def signin_local(request: web.Request) -> web.StreamResponse:
 
 def _queue_names(request: web.Request) -> list[tuple[str, str]]:
     """(id, name in the page's language) of every queue, by name."""
-    lang = language(request)
-    queues = request.config_dict[KNOWLEDGE].current().knowledge.queues
-    return sorted(((q, c.name.in_language(lang)) for q, c in queues.items()), key=lambda p: p[1])
+    return Texts(request.config_dict[KNOWLEDGE].current().knowledge, language(request)).queues()
 
 
 async def signout(request: web.Request) -> web.StreamResponse:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -89,7 +90,7 @@ def require(request: web.Request, *roles: str) -> Person:
     person = current_person(request)
     if person is None:
         target = request.path_qs if request.method == "GET" else "/desk/"
-        raise web.HTTPSeeOther(f"/desk/signin?next={_quote(target)}")
+        raise web.HTTPSeeOther(f"/desk/signin?next={quote(target, safe='/')}")
     if roles and not person.has(*roles) or not roles and not person.roles:
         raise forbidden(request)
     return person
@@ -98,12 +99,6 @@ def require(request: web.Request, *roles: str) -> Person:
 def forbidden(request: web.Request, reason: str = "") -> web.HTTPForbidden:
     body = render_text(request, "forbidden.html", {"reason": reason})
     return web.HTTPForbidden(text=body, content_type="text/html")
-
-
-def _quote(path: str) -> str:
-    from urllib.parse import quote
-
-    return quote(path, safe="/")
 
 
 def safe_next(value: str | None) -> str:
